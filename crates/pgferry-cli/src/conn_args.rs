@@ -1,0 +1,47 @@
+//! Connection flags shared by every command, spelled as pg_dump spells them.
+
+use clap::Args;
+use pgferry::{ConnConfig, Overrides, ProcessEnv};
+
+/// `[CONNECTION] -h HOST -p PORT -U USER -d DBNAME`.
+#[derive(Debug, Args)]
+pub(crate) struct ConnArgs {
+    /// Database name or connection string (URL or key=value), as pg_dump takes it.
+    #[arg(value_name = "CONNECTION")]
+    pub(crate) connection: Option<String>,
+
+    /// Database name or connection string (the same as CONNECTION).
+    #[arg(short = 'd', long = "dbname", value_name = "DBNAME")]
+    pub(crate) dbname: Option<String>,
+
+    /// Server host name or socket directory (a comma-separated list tries each in order).
+    #[arg(short = 'h', long = "host", value_name = "HOST")]
+    pub(crate) host: Option<String>,
+
+    /// Server port.
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub(crate) port: Option<String>,
+
+    /// User name to connect as.
+    #[arg(short = 'U', long = "username", value_name = "USER")]
+    pub(crate) username: Option<String>,
+}
+
+impl ConnArgs {
+    /// Resolves the flags, the environment and the files libpq reads into one configuration.
+    pub(crate) fn resolve(&self) -> Result<ConnConfig, pgferry::ConfigError> {
+        let overrides = Overrides {
+            host: self.host.clone(),
+            port: self.port.clone(),
+            user: self.username.clone(),
+            dbname: self.dbname.clone(),
+            password: None,
+        };
+        let input = self.connection.as_deref().or(self.dbname.as_deref());
+        let mut config = ConnConfig::resolve(input, &overrides, &ProcessEnv)?;
+        if config.fallback_application_name.is_none() {
+            config.fallback_application_name = Some("pgferry".to_owned());
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,62 @@
+//! The `pgferry` binary: argument parsing, output and exit codes over the `pgferry` library.
+
+mod check;
+mod conn_args;
+mod exit;
+
+use clap::{Parser, Subcommand};
+
+/// Native PostgreSQL logical backups: pg_dump and pg_restore without the client tools.
+#[derive(Debug, Parser)]
+#[command(name = "pgferry", version, disable_help_subcommand = true)]
+struct Cli {
+    /// More log output on stderr (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect and report whether a dump could run: version, user, TLS, pooler, size.
+    Check(check::CheckArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => exit::fail(&format!("could not start the async runtime: {error}")),
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Check(args) => check::run(args).await,
+        }
+    });
+    // Connection tasks may still be winding down; they hold nothing worth waiting for.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,pgferry=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PGFERRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `pgferry` binary against real PostgreSQL servers started by `pgferry-testkit`.
+
+mod check_versions;
+mod conn_errors;
+mod pooler;
+mod support;
+mod tls;

@@ -1,0 +1,30 @@
+//! pgferry: a native PostgreSQL logical backup engine, as a library.
+//!
+//! This crate is the small public API over pgferry's inner crates. Today it offers [`check`]: connect the way
+//! pg_dump would and report whether a dump could run (server version, user and privileges, TLS, connection
+//! pooler, database size). Dump, restore, list and verify will join it as the engine grows.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), pgferry::Error> {
+//! use pgferry::{check, CheckOptions, ConnConfig, Overrides, ProcessEnv};
+//!
+//! let config = ConnConfig::resolve(Some("postgresql://postgres@127.0.0.1/postgres"), &Overrides::default(), &ProcessEnv)?;
+//! let report = check(&config, &CheckOptions::default()).await?;
+//! if !report.ready {
+//!     eprintln!("a dump would fail: {}", report.problems.join("; "));
+//! }
+//! # Ok(()) }
+//! ```
+
+mod check;
+mod error;
+
+pub use check::{
+    check, CheckOptions, CheckReport, DatabaseReport, PoolerReport, ServerReport, TlsReport,
+    UserReport,
+};
+pub use error::Error;
+pub use pgferry_conn::{
+    connect, ConfigError, ConnConfig, ConnectError, Environment, Overrides, ProcessEnv,
+    ServerVersion, Session, SslMode,
+};

@@ -431,17 +431,30 @@ impl ClusterBuilder {
             .args(&self.initdb_args);
         os::prepare_command(&mut cmd, user, root);
         let what = format!("{} -D {}", initdb.display(), data_dir.display());
+        if user.is_none() {
+            return os::run_to_completion(cmd, what).await;
+        }
+        // Running as the unprivileged server user: most failures here are paths it cannot reach.
+        let hint = format!(
+            "initdb runs as user '{}': {} and every dir above it, and {}, must be readable and traversable by it",
+            os::SERVER_USER_NAME,
+            bin_dir.display(),
+            os::temp_base().display()
+        );
         os::run_to_completion(cmd, what).await.map_err(|e| match e {
-            TestkitError::Io { what, source } if source.kind() == std::io::ErrorKind::PermissionDenied && user.is_some() => {
-                TestkitError::Io {
-                    what: format!(
-                        "{what} as user '{}' (every dir above {} must be readable and traversable by it)",
-                        os::SERVER_USER_NAME,
-                        bin_dir.display()
-                    ),
-                    source,
-                }
-            }
+            TestkitError::Io { what, source } => TestkitError::Io {
+                what: format!("{what} ({hint})"),
+                source,
+            },
+            TestkitError::CommandFailed {
+                program,
+                status,
+                output,
+            } => TestkitError::CommandFailed {
+                program,
+                status,
+                output: format!("{output}\n({hint})"),
+            },
             other => other,
         })
     }

@@ -38,8 +38,11 @@ fn parse_majors(list: &str) -> Result<Vec<u32>> {
     Ok(out)
 }
 
+/// A server older than pgferry supports, provisioned only so tests can check that pgferry refuses it clearly.
+pub const UNSUPPORTED_TEST_MAJOR: u32 = 11;
+
 pub(crate) fn check_major(major: u32) -> Result<()> {
-    if SUPPORTED_MAJORS.contains(&major) {
+    if SUPPORTED_MAJORS.contains(&major) || major == UNSUPPORTED_TEST_MAJOR {
         Ok(())
     } else {
         Err(TestkitError::UnsupportedMajor(major))

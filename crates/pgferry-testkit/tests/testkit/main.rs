@@ -3,6 +3,7 @@
 
 mod clusters;
 mod pgbouncer;
+mod reference;
 mod tls;
 
 /// The newest and the oldest of the majors under test that are installed (the same one twice when only one is).

@@ -1,0 +1,593 @@
+//! Rendering a TOC as a SQL script, the way `pg_dump -Fp` and `pg_restore -f` print one.
+//!
+//! The script is what pg_restore would send to a server, with the comment headers it adds for a reader:
+//! a fixed preamble of settings, then the entries in three passes (everything else, then ACLs, then event
+//! triggers and materialized view refreshes, so that they see the finished schema), each preceded by
+//! `SET default_tablespace` / `SET default_table_access_method` when those change and followed by
+//! `ALTER ... OWNER TO`.
+
+use std::io::{self, Write};
+
+use crate::quote;
+use crate::toc::{desc, Section, Toc, TocEntry};
+
+/// How the script is written. The defaults print what `pg_dump` prints.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptOptions {
+    /// Include schema (definitions). Off with `--data-only`.
+    pub schema: bool,
+    /// Include data entries. Off with `--schema-only`.
+    pub data: bool,
+    /// `--clean`: drop each object before creating it.
+    pub clean: bool,
+    /// `--if-exists`: with `clean`, use `DROP ... IF EXISTS`.
+    pub if_exists: bool,
+    /// `--create`: create the database and connect to it.
+    pub create_db: bool,
+    /// `--no-owner`.
+    pub no_owner: bool,
+    /// `--use-set-session-authorization`.
+    pub use_set_session_authorization: bool,
+    /// `--no-tablespaces`.
+    pub no_tablespaces: bool,
+    /// `--no-table-access-method`.
+    pub no_table_access_method: bool,
+    /// `--enable-row-security`.
+    pub enable_row_security: bool,
+    /// `-1`/`--single-transaction`: wrap the script in `BEGIN`/`COMMIT`.
+    pub single_transaction: bool,
+    /// `--role`: `SET ROLE` after connecting.
+    pub role: Option<String>,
+    /// The key for psql's `\restrict`/`\unrestrict`; `None` writes neither.
+    pub restrict_key: Option<String>,
+    /// Whether to emit `SET transaction_timeout = 0;`, which servers before 17 reject.
+    pub transaction_timeout: bool,
+}
+
+impl ScriptOptions {
+    /// pg_dump's defaults: schema and data, everything else off, with the given restrict key.
+    pub fn dump_defaults(restrict_key: Option<String>) -> ScriptOptions {
+        ScriptOptions {
+            schema: true,
+            data: true,
+            restrict_key,
+            transaction_timeout: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// Supplies the rows of data entries (TABLE DATA, BLOBS) while the script is written.
+pub trait DataSource {
+    /// Writes the data of `entry` to `out`: COPY rows ending with `\.`, or SQL for other data.
+    fn write_data(&mut self, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// A [`DataSource`] for TOCs that have no data streams (schema-only dumps).
+#[derive(Debug, Default)]
+pub struct NoData;
+
+impl DataSource for NoData {
+    fn write_data(&mut self, entry: &TocEntry, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::other(format!(
+            "no data available for {} {}",
+            entry.desc, entry.tag
+        )))
+    }
+}
+
+/// Which restore pass an entry belongs to (pg_restore prints ACLs after everything else, and event triggers,
+/// materialized view refreshes and post-data statistics last of all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestorePass {
+    /// Everything else.
+    Main,
+    /// `ACL` and `DEFAULT ACL`.
+    Acl,
+    /// Event triggers (and their comments), materialized view data, post-data statistics.
+    PostAcl,
+}
+
+/// The pass pg_restore restores `entry` in.
+pub fn restore_pass(entry: &TocEntry) -> RestorePass {
+    match entry.desc.as_str() {
+        desc::ACL | desc::DEFAULT_ACL | "ACL LANGUAGE" => RestorePass::Acl,
+        desc::EVENT_TRIGGER | desc::MATERIALIZED_VIEW_DATA => RestorePass::PostAcl,
+        desc::COMMENT | desc::SECURITY_LABEL if entry.tag.starts_with("EVENT TRIGGER ") => {
+            RestorePass::PostAcl
+        }
+        desc::STATISTICS_DATA if entry.section == Section::PostData => RestorePass::PostAcl,
+        _ => RestorePass::Main,
+    }
+}
+
+/// Whether an entry without a data stream still counts as data (pg_restore's rule).
+fn is_data_like(entry: &TocEntry) -> bool {
+    matches!(
+        entry.desc.as_str(),
+        desc::SEQUENCE_SET | desc::BLOB | desc::BLOB_METADATA
+    ) || (matches!(
+        entry.desc.as_str(),
+        desc::COMMENT | desc::ACL | desc::SECURITY_LABEL
+    ) && entry.tag.starts_with("LARGE OBJECT"))
+}
+
+fn is_database_level(entry: &TocEntry) -> bool {
+    matches!(
+        entry.desc.as_str(),
+        desc::DATABASE | desc::DATABASE_PROPERTIES
+    ) || (matches!(
+        entry.desc.as_str(),
+        desc::COMMENT | desc::ACL | desc::SECURITY_LABEL
+    ) && entry.tag.starts_with("DATABASE "))
+}
+
+fn is_special(entry: &TocEntry) -> bool {
+    matches!(
+        entry.desc.as_str(),
+        desc::ENCODING | desc::STDSTRINGS | desc::SEARCHPATH
+    )
+}
+
+/// What of an entry the script includes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Wanted {
+    schema: bool,
+    data: bool,
+}
+
+fn wanted(entry: &TocEntry, options: &ScriptOptions) -> Wanted {
+    if is_special(entry) || (is_database_level(entry) && !options.create_db) {
+        return Wanted::default();
+    }
+    let has_defn = entry.defn.as_deref().is_some_and(|d| !d.is_empty());
+    let data_entry = entry.had_dumper || is_data_like(entry);
+    Wanted {
+        schema: options.schema && !data_entry && has_defn,
+        data: options.data && data_entry,
+    }
+}
+
+/// Writes the script for `toc` to `out`.
+pub fn write_script(
+    toc: &Toc,
+    options: &ScriptOptions,
+    data: &mut dyn DataSource,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut writer = ScriptWriter {
+        options,
+        out,
+        state: SessionState::default(),
+    };
+    writer.run(toc, data)
+}
+
+/// What the script has set so far, so that `SET`s are only repeated when a value changes.
+#[derive(Debug, Default)]
+struct SessionState {
+    user: Option<String>,
+    tablespace: Option<String>,
+    table_am: Option<String>,
+}
+
+struct ScriptWriter<'a> {
+    options: &'a ScriptOptions,
+    out: &'a mut dyn Write,
+    state: SessionState,
+}
+
+impl ScriptWriter<'_> {
+    fn run(&mut self, toc: &Toc, data: &mut dyn DataSource) -> io::Result<()> {
+        let options = self.options;
+        self.out
+            .write_all(b"--\n-- PostgreSQL database dump\n--\n\n")?;
+        if let Some(key) = &options.restrict_key {
+            writeln!(self.out, "\\restrict {key}\n")?;
+        }
+        if !toc.header.server_version.is_empty() {
+            writeln!(
+                self.out,
+                "-- Dumped from database version {}",
+                toc.header.server_version
+            )?;
+        }
+        if !toc.header.dumper_version.is_empty() {
+            writeln!(
+                self.out,
+                "-- Dumped by pg_dump version {}",
+                toc.header.dumper_version
+            )?;
+        }
+        self.out.write_all(b"\n")?;
+        if options.single_transaction {
+            self.out.write_all(b"BEGIN;\n\n")?;
+        }
+        self.fixed_settings(toc)?;
+
+        if options.clean {
+            self.drops(toc)?;
+        }
+        for pass in [RestorePass::Main, RestorePass::Acl, RestorePass::PostAcl] {
+            for entry in &toc.entries {
+                if restore_pass(entry) == pass {
+                    self.entry(toc, entry, data)?;
+                }
+            }
+        }
+
+        if options.single_transaction {
+            self.out.write_all(b"COMMIT;\n\n")?;
+        }
+        self.out
+            .write_all(b"--\n-- PostgreSQL database dump complete\n--\n\n")?;
+        if let Some(key) = &options.restrict_key {
+            writeln!(self.out, "\\unrestrict {key}\n")?;
+        }
+        Ok(())
+    }
+
+    /// The settings every script (and every reconnection) starts with.
+    fn fixed_settings(&mut self, toc: &Toc) -> io::Result<()> {
+        let options = self.options;
+        let out = &mut *self.out;
+        out.write_all(b"SET statement_timeout = 0;\nSET lock_timeout = 0;\n")?;
+        out.write_all(b"SET idle_in_transaction_session_timeout = 0;\n")?;
+        if options.transaction_timeout {
+            out.write_all(b"SET transaction_timeout = 0;\n")?;
+        }
+        let encoding = if toc.header.encoding.is_empty() {
+            "UTF8"
+        } else {
+            toc.header.encoding.as_str()
+        };
+        writeln!(out, "SET client_encoding = '{encoding}';")?;
+        writeln!(
+            out,
+            "SET standard_conforming_strings = {};",
+            if toc.header.std_strings { "on" } else { "off" }
+        )?;
+        if let Some(role) = &options.role {
+            writeln!(out, "SET ROLE {};", quote::ident(role))?;
+        }
+        if let Some(search_path) = toc.entries.iter().find(|e| e.desc == desc::SEARCHPATH) {
+            out.write_all(search_path.defn.as_deref().unwrap_or_default().as_bytes())?;
+        }
+        out.write_all(b"SET check_function_bodies = false;\nSET xmloption = content;\n")?;
+        out.write_all(b"SET client_min_messages = warning;\n")?;
+        if !toc.header.std_strings {
+            out.write_all(b"SET escape_string_warning = off;\n")?;
+        }
+        let row_security = if options.enable_row_security {
+            "on"
+        } else {
+            "off"
+        };
+        writeln!(out, "SET row_security = {row_security};\n")?;
+        // A reconnection starts a new session: nothing set per entry survives it.
+        self.state = SessionState::default();
+        Ok(())
+    }
+
+    /// `--clean`: every selected entry's DROP, in reverse order, before anything is created.
+    fn drops(&mut self, toc: &Toc) -> io::Result<()> {
+        for entry in toc.entries.iter().rev() {
+            let is_database = entry.desc == desc::DATABASE;
+            if self.options.create_db != is_database {
+                continue;
+            }
+            let want = wanted(entry, self.options);
+            let Some(drop) = entry.drop_stmt.as_deref() else {
+                continue;
+            };
+            if !(want.schema || want.data) {
+                continue;
+            }
+            self.become_owner(entry)?;
+            if entry.desc == desc::BLOB_METADATA {
+                let (before, after) = if self.options.if_exists {
+                    (
+                        "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '",
+                        "'",
+                    )
+                } else {
+                    ("SELECT pg_catalog.lo_unlink('", "')")
+                };
+                self.command_per_large_object(entry, before, after)?;
+            } else if !drop.is_empty() {
+                let text = if self.options.if_exists && !drop.starts_with("--") {
+                    insert_if_exists(entry, drop)
+                } else {
+                    drop.to_owned()
+                };
+                self.out.write_all(text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, toc: &Toc, entry: &TocEntry, data: &mut dyn DataSource) -> io::Result<()> {
+        let want = wanted(entry, self.options);
+        if want.schema {
+            self.print_entry(entry, "")?;
+            if matches!(
+                entry.desc.as_str(),
+                desc::DATABASE | desc::DATABASE_PROPERTIES
+            ) {
+                self.reconnect(toc, &entry.tag)?;
+            }
+        }
+        if want.data {
+            if entry.had_dumper {
+                self.print_entry(entry, "Data for ")?;
+                self.become_owner(entry)?;
+                if let Some(copy) = entry.copy_stmt.as_deref().filter(|c| !c.is_empty()) {
+                    self.out.write_all(copy.as_bytes())?;
+                }
+                data.write_data(entry, self.out)?;
+            } else {
+                self.print_entry(entry, "")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `\connect` to the database just created; psql needs restricted mode lifted for it.
+    fn reconnect(&mut self, toc: &Toc, dbname: &str) -> io::Result<()> {
+        if let Some(key) = &self.options.restrict_key {
+            writeln!(self.out, "\\unrestrict {key}")?;
+        }
+        self.out.write_all(quote::psql_connect(dbname).as_bytes())?;
+        if let Some(key) = &self.options.restrict_key {
+            writeln!(self.out, "\\restrict {key}\n")?;
+        } else {
+            self.out.write_all(b"\n")?;
+        }
+        self.fixed_settings(toc)
+    }
+
+    fn print_entry(&mut self, entry: &TocEntry, prefix: &str) -> io::Result<()> {
+        let options = self.options;
+        self.become_owner(entry)?;
+        self.select_tablespace(entry.tablespace.as_deref())?;
+        if entry.relkind != b'p' {
+            self.select_table_am(entry.tableam.as_deref())?;
+        }
+
+        let owner = if options.no_owner {
+            "-"
+        } else {
+            entry.owner.as_deref().unwrap_or("-")
+        };
+        write!(
+            self.out,
+            "--\n-- {prefix}Name: {}; Type: {}; Schema: {}; Owner: {}",
+            one_line(&entry.tag),
+            entry.desc,
+            one_line(entry.namespace.as_deref().unwrap_or("-")),
+            one_line(owner),
+        )?;
+        if let Some(tablespace) = entry
+            .tablespace
+            .as_deref()
+            .filter(|t| !t.is_empty() && !options.no_tablespaces)
+        {
+            write!(self.out, "; Tablespace: {}", one_line(tablespace))?;
+        }
+        self.out.write_all(b"\n--\n\n")?;
+
+        let defn = entry.defn.as_deref().unwrap_or_default();
+        if options.no_owner && entry.desc == desc::SCHEMA && !defn.starts_with("--") {
+            // Old dumps put AUTHORIZATION into CREATE SCHEMA; without owners it must go.
+            writeln!(self.out, "CREATE SCHEMA {};\n\n", quote::ident(&entry.tag))?;
+        } else if entry.desc == desc::BLOB_METADATA {
+            self.command_per_large_object(entry, "SELECT pg_catalog.lo_create('", "')")?;
+        } else if !defn.is_empty() {
+            write!(self.out, "{defn}\n\n")?;
+        }
+
+        let drop = entry.drop_stmt.as_deref().unwrap_or_default();
+        let public_schema_comment = entry.desc == desc::SCHEMA && defn.starts_with("--");
+        let owner = entry.owner.as_deref().unwrap_or_default();
+        if !options.no_owner
+            && (!options.use_set_session_authorization || public_schema_comment)
+            && !owner.is_empty()
+            && !drop.is_empty()
+        {
+            if entry.desc == desc::BLOB_METADATA {
+                let suffix = format!(" OWNER TO {}", quote::ident(owner));
+                self.command_per_large_object(entry, "ALTER LARGE OBJECT ", &suffix)?;
+            } else if let Some(object) = object_description(entry) {
+                write!(
+                    self.out,
+                    "ALTER {object} OWNER TO {};\n\n",
+                    quote::ident(owner)
+                )?;
+            }
+        }
+        if entry.relkind == b'p' && !options.no_table_access_method {
+            if let Some(am) = entry.tableam.as_deref() {
+                let table = qualified_name(entry.namespace.as_deref(), &entry.tag);
+                write!(
+                    self.out,
+                    "ALTER TABLE {table} SET ACCESS METHOD {};\n\n",
+                    quote::ident(am)
+                )?;
+            }
+        }
+        if entry.desc == desc::ACL || entry.desc == desc::DEFAULT_ACL {
+            // ACL scripts may switch the session user themselves.
+            self.state.user = None;
+        }
+        Ok(())
+    }
+
+    fn become_owner(&mut self, entry: &TocEntry) -> io::Result<()> {
+        if self.options.no_owner || !self.options.use_set_session_authorization {
+            return Ok(());
+        }
+        let user = entry.owner.clone().unwrap_or_default();
+        if self.state.user.as_deref() == Some(user.as_str()) {
+            return Ok(());
+        }
+        if user.is_empty() {
+            self.out.write_all(b"RESET SESSION AUTHORIZATION;\n\n")?;
+        } else {
+            write!(
+                self.out,
+                "SET SESSION AUTHORIZATION {};\n\n",
+                quote::literal(&user, true)
+            )?;
+        }
+        self.state.user = Some(user);
+        Ok(())
+    }
+
+    fn select_tablespace(&mut self, tablespace: Option<&str>) -> io::Result<()> {
+        let Some(want) = tablespace else {
+            return Ok(());
+        };
+        if self.options.no_tablespaces || self.state.tablespace.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if want.is_empty() {
+            self.out.write_all(b"SET default_tablespace = '';\n\n")?;
+        } else {
+            write!(
+                self.out,
+                "SET default_tablespace = {};\n\n",
+                quote::ident(want)
+            )?;
+        }
+        self.state.tablespace = Some(want.to_owned());
+        Ok(())
+    }
+
+    fn select_table_am(&mut self, table_am: Option<&str>) -> io::Result<()> {
+        let Some(want) = table_am else { return Ok(()) };
+        if self.options.no_table_access_method || self.state.table_am.as_deref() == Some(want) {
+            return Ok(());
+        }
+        write!(
+            self.out,
+            "SET default_table_access_method = {};\n\n",
+            quote::ident(want)
+        )?;
+        self.state.table_am = Some(want.to_owned());
+        Ok(())
+    }
+
+    /// BLOB METADATA entries list OIDs, one per line; each gets the command.
+    fn command_per_large_object(
+        &mut self,
+        entry: &TocEntry,
+        before: &str,
+        after: &str,
+    ) -> io::Result<()> {
+        for oid in entry
+            .defn
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            writeln!(self.out, "{before}{}{after};", oid.trim())?;
+        }
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// `schema.name`, or just `name` for objects outside schemas (pg_dump's `fmtQualifiedId`).
+fn qualified_name(schema: Option<&str>, name: &str) -> String {
+    match schema.filter(|s| !s.is_empty()) {
+        Some(schema) => quote::qualified(schema, name),
+        None => quote::ident(name),
+    }
+}
+
+/// Names in comment headers must stay on one line.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+/// The object as `ALTER ... OWNER TO` names it, or `None` for kinds without an owner.
+pub fn object_description(entry: &TocEntry) -> Option<String> {
+    let kind = entry.desc.as_str();
+    let qualified = || qualified_name(entry.namespace.as_deref(), &entry.tag);
+    match kind {
+        desc::COLLATION
+        | desc::CONVERSION
+        | desc::DOMAIN
+        | desc::FOREIGN_TABLE
+        | desc::MATERIALIZED_VIEW
+        | desc::SEQUENCE
+        | desc::STATISTICS
+        | desc::TABLE
+        | desc::TEXT_SEARCH_DICTIONARY
+        | desc::TEXT_SEARCH_CONFIGURATION
+        | desc::TYPE
+        | desc::VIEW => Some(format!("{kind} {}", qualified())),
+        desc::DATABASE
+        | desc::PROCEDURAL_LANGUAGE
+        | desc::SCHEMA
+        | desc::EVENT_TRIGGER
+        | desc::FOREIGN_DATA_WRAPPER
+        | desc::SERVER
+        | desc::PUBLICATION
+        | desc::SUBSCRIPTION => Some(format!("{kind} {}", quote::ident(&entry.tag))),
+        desc::BLOB => Some(format!("LARGE OBJECT {}", entry.tag)),
+        desc::AGGREGATE
+        | desc::FUNCTION
+        | desc::OPERATOR
+        | desc::OPERATOR_CLASS
+        | desc::OPERATOR_FAMILY
+        | desc::PROCEDURE => {
+            // The object reference of the DROP statement, without "DROP " and the final ";\n".
+            let drop = entry.drop_stmt.as_deref()?;
+            let object = drop.strip_prefix("DROP ")?.trim_end_matches(['\n', ';']);
+            Some(object.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// `--if-exists`: splice `IF EXISTS` into a DROP statement, as pg_restore does.
+fn insert_if_exists(entry: &TocEntry, drop: &str) -> String {
+    let (mut result, rest) = match drop.strip_prefix("ALTER TABLE") {
+        Some(rest) => ("ALTER TABLE IF EXISTS".to_owned(), rest),
+        None => (String::new(), drop),
+    };
+    if entry.desc == desc::DEFAULT
+        || entry.desc == desc::DATABASE_PROPERTIES
+        || rest.starts_with("CREATE OR REPLACE VIEW")
+    {
+        result.push_str(rest);
+        return result;
+    }
+    let marker = match entry.desc.as_str() {
+        desc::CONSTRAINT | desc::CHECK_CONSTRAINT | desc::FK_CONSTRAINT => {
+            "DROP CONSTRAINT".to_owned()
+        }
+        other => format!("DROP {other}"),
+    };
+    match rest.find(&marker) {
+        Some(at) => {
+            result.push_str(&rest[..at]);
+            result.push_str(&marker);
+            result.push_str(" IF EXISTS");
+            result.push_str(&rest[at + marker.len()..]);
+        }
+        None => {
+            tracing::warn!(
+                "could not find where to insert IF EXISTS in statement \"{}\"",
+                drop.trim_end()
+            );
+            result.push_str(rest);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;

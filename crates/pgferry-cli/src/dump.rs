@@ -1,0 +1,364 @@
+//! `pgferry dump`: pg_dump's options, spelled as pg_dump spells them.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use pgferry::dump::{DumpOptions, ScriptOptions, Sections};
+
+use crate::conn_args::ConnArgs;
+use crate::exit;
+
+/// Arguments of `pgferry dump`.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct DumpArgs {
+    #[command(flatten)]
+    conn: ConnArgs,
+
+    /// Output file (default: standard output). Written under a temporary name and renamed when complete.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+
+    /// Output format: p (plain SQL). The archive formats (c, d, t) are not implemented yet.
+    #[arg(
+        short = 'F',
+        long = "format",
+        value_name = "FORMAT",
+        default_value = "p"
+    )]
+    format: String,
+
+    /// Dump only the object definitions, not data.
+    #[arg(short = 's', long = "schema-only")]
+    schema_only: bool,
+
+    /// Dump only the matching schemas (pattern; repeatable).
+    #[arg(short = 'n', long = "schema", value_name = "PATTERN")]
+    schemas: Vec<String>,
+
+    /// Do not dump the matching schemas.
+    #[arg(short = 'N', long = "exclude-schema", value_name = "PATTERN")]
+    exclude_schemas: Vec<String>,
+
+    /// Dump only the matching tables, views, sequences (pattern; repeatable).
+    #[arg(short = 't', long = "table", value_name = "PATTERN")]
+    tables: Vec<String>,
+
+    /// Do not dump the matching tables.
+    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
+    exclude_tables: Vec<String>,
+
+    /// Do not dump the rows of the matching tables.
+    #[arg(long = "exclude-table-data", value_name = "PATTERN")]
+    exclude_table_data: Vec<String>,
+
+    /// Dump only the matching extensions.
+    #[arg(short = 'e', long = "extension", value_name = "PATTERN")]
+    extensions: Vec<String>,
+
+    /// Do not dump the matching extensions.
+    #[arg(long = "exclude-extension", value_name = "PATTERN")]
+    exclude_extensions: Vec<String>,
+
+    /// Every -n, -t and -e pattern must match something.
+    #[arg(long = "strict-names")]
+    strict_names: bool,
+
+    /// Read include/exclude patterns from FILE (`include|exclude KIND PATTERN` lines; `-` for stdin).
+    #[arg(long = "filter", value_name = "FILE")]
+    filter: Vec<PathBuf>,
+
+    /// Dump only this section: pre-data, data or post-data (repeatable).
+    #[arg(long = "section", value_name = "SECTION")]
+    sections: Vec<String>,
+
+    /// Skip ownership (no ALTER ... OWNER TO).
+    #[arg(short = 'O', long = "no-owner")]
+    no_owner: bool,
+
+    /// Skip privileges (no GRANT/REVOKE).
+    #[arg(short = 'x', long = "no-privileges", alias = "no-acl")]
+    no_privileges: bool,
+
+    /// Skip comments.
+    #[arg(long = "no-comments")]
+    no_comments: bool,
+
+    /// Skip publications.
+    #[arg(long = "no-publications")]
+    no_publications: bool,
+
+    /// Skip subscriptions.
+    #[arg(long = "no-subscriptions")]
+    no_subscriptions: bool,
+
+    /// Skip security labels.
+    #[arg(long = "no-security-labels")]
+    no_security_labels: bool,
+
+    /// Skip tablespace assignments.
+    #[arg(long = "no-tablespaces")]
+    no_tablespaces: bool,
+
+    /// Skip table access methods.
+    #[arg(long = "no-table-access-method")]
+    no_table_access_method: bool,
+
+    /// Skip column compression settings.
+    #[arg(long = "no-toast-compression")]
+    no_toast_compression: bool,
+
+    /// Skip row-level security policies.
+    #[arg(long = "no-policies")]
+    no_policies: bool,
+
+    /// Drop objects before creating them.
+    #[arg(short = 'c', long = "clean")]
+    clean: bool,
+
+    /// With --clean, use DROP ... IF EXISTS.
+    #[arg(long = "if-exists")]
+    if_exists: bool,
+
+    /// Include CREATE DATABASE and connect to it.
+    #[arg(short = 'C', long = "create")]
+    create: bool,
+
+    /// Quote every identifier.
+    #[arg(long = "quote-all-identifiers")]
+    quote_all_identifiers: bool,
+
+    /// Use SET SESSION AUTHORIZATION instead of ALTER ... OWNER TO.
+    #[arg(long = "use-set-session-authorization")]
+    use_set_session_authorization: bool,
+
+    /// Dump only the rows row-level security lets the user see.
+    #[arg(long = "enable-row-security")]
+    enable_row_security: bool,
+
+    /// Wait for a snapshot that cannot see serialization anomalies.
+    #[arg(long = "serializable-deferrable")]
+    serializable_deferrable: bool,
+
+    /// Use this exported snapshot.
+    #[arg(long = "snapshot", value_name = "SNAPSHOT")]
+    snapshot: Option<String>,
+
+    /// Fail after waiting this long for a table lock (e.g. 10s).
+    #[arg(long = "lock-wait-timeout", value_name = "TIMEOUT")]
+    lock_wait_timeout: Option<String>,
+
+    /// The key for psql's \restrict (default: random).
+    #[arg(long = "restrict-key", value_name = "KEY")]
+    restrict_key: Option<String>,
+
+    /// SET ROLE to this role before dumping.
+    #[arg(long = "role", value_name = "ROLE")]
+    role: Option<String>,
+
+    /// Dump through a transaction-mode connection pooler anyway.
+    #[arg(long)]
+    allow_pooler: bool,
+
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+
+pub(crate) async fn run(args: DumpArgs, verbose: u8) -> i32 {
+    match run_inner(args, verbose).await {
+        Ok(()) => exit::SUCCESS,
+        Err(message) => {
+            eprintln!("pgferry: error: {message}");
+            exit::FAILURE
+        }
+    }
+}
+
+async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
+    if args.format != "p" && args.format != "plain" {
+        return Err(format!(
+            "output format \"{}\" is not implemented yet: only plain (-Fp) is available",
+            args.format
+        ));
+    }
+    if args.if_exists && !args.clean {
+        return Err("option --if-exists requires option -c/--clean".to_owned());
+    }
+    let config = args.conn.resolve().map_err(|e| e.to_string())?;
+    let options = build_options(&args)?;
+
+    let summary = match &args.file {
+        Some(path) => {
+            let staged = StagedFile::create(path)?;
+            let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
+            let summary = pgferry::dump::dump(&config, &options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?;
+            writer
+                .flush()
+                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+            drop(writer);
+            staged.commit()?;
+            summary
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = BufWriter::new(stdout);
+            pgferry::dump::dump(&config, &options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
+    if verbose > 0 {
+        eprintln!(
+            "pgferry: dumped {} TOC entries; the catalog read took {} queries",
+            summary.entries, summary.catalog_queries
+        );
+    }
+    Ok(())
+}
+
+fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
+    let mut options = DumpOptions::default();
+    let mut filter = crate::filter::FilterPatterns::default();
+    for path in &args.filter {
+        filter.read(path)?;
+    }
+    options.schemas = [args.schemas.clone(), filter.include_schemas].concat();
+    options.exclude_schemas = [args.exclude_schemas.clone(), filter.exclude_schemas].concat();
+    options.tables = [args.tables.clone(), filter.include_tables].concat();
+    options.exclude_tables = [args.exclude_tables.clone(), filter.exclude_tables].concat();
+    options.exclude_table_data =
+        [args.exclude_table_data.clone(), filter.exclude_table_data].concat();
+    options.extensions = [args.extensions.clone(), filter.include_extensions].concat();
+    options.exclude_extensions =
+        [args.exclude_extensions.clone(), filter.exclude_extensions].concat();
+    options.strict_names = args.strict_names;
+    options.allow_pooler = args.allow_pooler;
+
+    let plan = &mut options.plan;
+    plan.data = !args.schema_only;
+    plan.no_owner = args.no_owner;
+    plan.no_privileges = args.no_privileges;
+    plan.no_comments = args.no_comments;
+    plan.no_publications = args.no_publications;
+    plan.no_subscriptions = args.no_subscriptions;
+    plan.no_security_labels = args.no_security_labels;
+    plan.no_tablespaces = args.no_tablespaces;
+    plan.no_table_access_method = args.no_table_access_method;
+    plan.no_toast_compression = args.no_toast_compression;
+    plan.no_policies = args.no_policies;
+    plan.quote_all_identifiers = args.quote_all_identifiers;
+    plan.database_entries = args.create;
+    if !args.sections.is_empty() {
+        let mut sections = Sections {
+            pre_data: false,
+            data: false,
+            post_data: false,
+        };
+        for section in &args.sections {
+            match section.as_str() {
+                "pre-data" => sections.pre_data = true,
+                "data" => sections.data = true,
+                "post-data" => sections.post_data = true,
+                other => {
+                    return Err(format!(
+                        "invalid section name \"{other}\" (use pre-data, data or post-data)"
+                    ))
+                }
+            }
+        }
+        plan.sections = sections;
+        if !sections.data {
+            plan.data = false;
+        }
+    }
+
+    options.session.serializable_deferrable = args.serializable_deferrable;
+    options.session.snapshot = args.snapshot.clone();
+    options.session.lock_wait_timeout = args.lock_wait_timeout.clone();
+    options.session.enable_row_security = args.enable_row_security;
+    options.session.quote_all_identifiers = args.quote_all_identifiers;
+    options.session.role = args.role.clone();
+
+    let restrict_key = match &args.restrict_key {
+        Some(key) if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            return Err("the restrict key may contain only letters and digits".to_owned());
+        }
+        Some(key) => key.clone(),
+        None => pgferry::dump::random_restrict_key(),
+    };
+    options.script = ScriptOptions {
+        clean: args.clean,
+        if_exists: args.if_exists,
+        create_db: args.create,
+        no_owner: args.no_owner,
+        use_set_session_authorization: args.use_set_session_authorization,
+        no_tablespaces: args.no_tablespaces,
+        no_table_access_method: args.no_table_access_method,
+        enable_row_security: args.enable_row_security,
+        ..ScriptOptions::dump_defaults(Some(restrict_key))
+    };
+    Ok(options)
+}
+
+/// An output file written under a temporary name in the same directory and renamed into place only when the
+/// dump succeeded, so that a failed dump never leaves a file that looks complete.
+struct StagedFile {
+    file: std::fs::File,
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl StagedFile {
+    fn create(target: &Path) -> Result<StagedFile, String> {
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = dir.join(format!(".{name}.pgferry-partial-{}", std::process::id()));
+        let file = std::fs::File::create(&temp)
+            .map_err(|e| format!("could not create {}: {e}", temp.display()))?;
+        Ok(StagedFile {
+            file,
+            temp,
+            target: target.to_owned(),
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), String> {
+        self.file
+            .sync_all()
+            .map_err(|e| format!("could not sync {}: {e}", self.temp.display()))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| {
+            format!(
+                "could not rename {} to {}: {e}",
+                self.temp.display(),
+                self.target.display()
+            )
+        })?;
+        if let Some(dir) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The dump engine: session and snapshot, locks, catalog read, plan, and writing the archive.
+//!
+//! [`dump`] connects (refusing transaction poolers unless allowed), sets the session up as pg_dump does,
+//! opens a `REPEATABLE READ, READ ONLY` transaction (or imports a snapshot), resolves the selection patterns
+//! against the catalog, reads the catalog with the selected tables locked, plans the TOC and writes it.
+//!
+//! Today the output is the plain SQL script of the schema (`--schema-only`); table data and the archive
+//! formats come with the archives work.
+
+mod select;
+mod session;
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use pgferry_archive::script::{write_script, NoData, ScriptOptions};
+use pgferry_catalog::{read_catalog, Catalog, CatalogError, ReadOptions, Table};
+use pgferry_conn::pooler;
+use pgferry_conn::{ConnConfig, ConnectError, Session};
+use pgferry_plan::{PlanError, PlanOptions};
+
+pub use select::{NamePattern, PatternError};
+pub use session::SessionOptions;
+
+/// Everything a dump needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct DumpOptions {
+    /// What goes into the plan (schema, data, `--no-*`); the OID sets are filled from the patterns below.
+    pub plan: PlanOptions,
+    /// Session and snapshot settings.
+    pub session: SessionOptions,
+    /// `-n`.
+    pub schemas: Vec<String>,
+    /// `-N`.
+    pub exclude_schemas: Vec<String>,
+    /// `-t`.
+    pub tables: Vec<String>,
+    /// `-T`.
+    pub exclude_tables: Vec<String>,
+    /// `--exclude-table-data`.
+    pub exclude_table_data: Vec<String>,
+    /// `-e`.
+    pub extensions: Vec<String>,
+    /// `--exclude-extension`.
+    pub exclude_extensions: Vec<String>,
+    /// `--strict-names`: every include pattern must match something.
+    pub strict_names: bool,
+    /// How the script is written (clean, if-exists, create, owners, restrict key).
+    pub script: ScriptOptions,
+    /// `--allow-pooler`: dump through a transaction-mode pooler anyway.
+    pub allow_pooler: bool,
+}
+
+/// What a dump did.
+#[derive(Debug, Clone, Default)]
+pub struct DumpSummary {
+    /// TOC entries written.
+    pub entries: usize,
+    /// Catalog queries the read took.
+    pub catalog_queries: usize,
+    /// Warnings (unresolved dependency loops and the like).
+    pub warnings: Vec<String>,
+}
+
+/// Why a dump failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DumpError {
+    /// No connection.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The connection goes through a transaction pooler.
+    #[error(transparent)]
+    Pooler(#[from] pooler::PoolerRefusal),
+    /// Setting the session up failed.
+    #[error("setting up the dump session failed at \"{statement}\": {source}")]
+    Session {
+        /// The statement.
+        statement: String,
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A pattern was invalid or, with `--strict-names`, matched nothing.
+    #[error("{0}")]
+    Selection(String),
+    /// Reading the catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// Planning failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Writing the output failed.
+    #[error("writing the dump failed: {0}")]
+    Write(#[from] std::io::Error),
+    /// The request needs something pgferry cannot do yet.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Dumps the database `config` names, writing the plain SQL script to `out`.
+pub async fn dump(
+    config: &ConnConfig,
+    options: &DumpOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<DumpSummary, DumpError> {
+    if options.plan.data {
+        return Err(DumpError::Unsupported(
+            "dumping table data is not implemented yet: use --schema-only (-s)".to_owned(),
+        ));
+    }
+    let session = pgferry_conn::connect(config).await?;
+    let verdict = pooler::assess(&session, config).await?;
+    verdict.refuse_transaction_pooling(session.target(), options.allow_pooler)?;
+    session::setup(&session, &options.session).await?;
+
+    let mut plan_options = options.plan.clone();
+    let read_options = ReadOptions {
+        lock_wait_timeout: options.session.lock_wait_timeout.clone(),
+    };
+    let selection = Selection::compile(options)?;
+    let catalog = read_catalog(&session, &read_options, &|catalog, table| {
+        selection.should_lock(catalog, table)
+    })
+    .await?;
+    selection.resolve(&catalog, &mut plan_options, options.strict_names)?;
+
+    let mut toc = pgferry_plan::plan(&catalog, &plan_options)?;
+    filter_sections(&mut toc, plan_options.sections);
+    let mut script = options.script.clone();
+    script.data = false;
+    script.transaction_timeout = session.server_version() >= pgferry_conn::ServerVersion::V17;
+    write_script(&toc, &script, &mut NoData, out)?;
+    out.flush()?;
+    session::finish(&session).await?;
+    Ok(DumpSummary {
+        entries: toc.entries.len(),
+        catalog_queries: catalog.query_count,
+        warnings: Vec::new(),
+    })
+}
+
+/// The compiled patterns of a dump.
+struct Selection {
+    schemas: Vec<NamePattern>,
+    exclude_schemas: Vec<NamePattern>,
+    tables: Vec<NamePattern>,
+    exclude_tables: Vec<NamePattern>,
+    exclude_table_data: Vec<NamePattern>,
+    extensions: Vec<NamePattern>,
+    exclude_extensions: Vec<NamePattern>,
+}
+
+impl Selection {
+    fn compile(options: &DumpOptions) -> Result<Selection, DumpError> {
+        let compile = |patterns: &[String],
+                       qualified: bool|
+         -> Result<Vec<NamePattern>, DumpError> {
+            patterns
+                .iter()
+                .map(|p| {
+                    NamePattern::new(p, qualified).map_err(|e| DumpError::Selection(e.to_string()))
+                })
+                .collect()
+        };
+        Ok(Selection {
+            schemas: compile(&options.schemas, false)?,
+            exclude_schemas: compile(&options.exclude_schemas, false)?,
+            tables: compile(&options.tables, true)?,
+            exclude_tables: compile(&options.exclude_tables, true)?,
+            exclude_table_data: compile(&options.exclude_table_data, true)?,
+            extensions: compile(&options.extensions, false)?,
+            exclude_extensions: compile(&options.exclude_extensions, false)?,
+        })
+    }
+
+    fn table_matches(patterns: &[NamePattern], catalog: &Catalog, table: &Table) -> bool {
+        let schema = catalog.namespace_name(table.namespace);
+        patterns.iter().any(|p| p.matches(schema, &table.name))
+    }
+
+    /// pg_dump locks the plain and partitioned tables whose definition or data it dumps.
+    fn should_lock(&self, catalog: &Catalog, table: &Table) -> bool {
+        if !matches!(table.relkind, b'r' | b'p')
+            || catalog.extension_of(table.catalog_id()).is_some()
+        {
+            return false;
+        }
+        let schema = catalog.namespace_name(table.namespace);
+        if !self.tables.is_empty() {
+            return Self::table_matches(&self.tables, catalog, table)
+                && !Self::table_matches(&self.exclude_tables, catalog, table);
+        }
+        let schema_in =
+            self.schemas.is_empty() || self.schemas.iter().any(|p| p.matches_name(schema));
+        schema_in
+            && !self.exclude_schemas.iter().any(|p| p.matches_name(schema))
+            && !Self::table_matches(&self.exclude_tables, catalog, table)
+    }
+
+    /// Turns the patterns into OID sets in the plan options.
+    fn resolve(
+        &self,
+        catalog: &Catalog,
+        plan: &mut PlanOptions,
+        strict: bool,
+    ) -> Result<(), DumpError> {
+        let relkinds = |t: &Table| matches!(t.relkind, b'r' | b'S' | b'v' | b'm' | b'f' | b'p');
+        let schema_oids =
+            |patterns: &[NamePattern], check: bool| -> Result<HashSet<u32>, DumpError> {
+                let mut set = HashSet::new();
+                for pattern in patterns {
+                    let found: Vec<u32> = catalog
+                        .namespaces
+                        .iter()
+                        .filter(|n| pattern.matches_name(&n.name))
+                        .map(|n| n.oid)
+                        .collect();
+                    if found.is_empty() && check {
+                        return Err(DumpError::Selection(format!(
+                            "no matching schemas were found for pattern \"{}\"",
+                            pattern.text
+                        )));
+                    }
+                    set.extend(found);
+                }
+                Ok(set)
+            };
+        let table_oids = |patterns: &[NamePattern],
+                          check: bool|
+         -> Result<HashSet<u32>, DumpError> {
+            let mut set = HashSet::new();
+            for pattern in patterns {
+                let found: Vec<u32> = catalog
+                    .relations
+                    .tables
+                    .iter()
+                    .filter(|t| {
+                        relkinds(t) && pattern.matches(catalog.namespace_name(t.namespace), &t.name)
+                    })
+                    .map(|t| t.oid)
+                    .collect();
+                if found.is_empty() && check {
+                    return Err(DumpError::Selection(format!(
+                        "no matching tables were found for pattern \"{}\"",
+                        pattern.text
+                    )));
+                }
+                set.extend(found);
+            }
+            Ok(set)
+        };
+        let extension_oids =
+            |patterns: &[NamePattern], check: bool| -> Result<HashSet<u32>, DumpError> {
+                let mut set = HashSet::new();
+                for pattern in patterns {
+                    let found: Vec<u32> = catalog
+                        .extensions
+                        .iter()
+                        .filter(|e| pattern.matches_name(&e.name))
+                        .map(|e| e.oid)
+                        .collect();
+                    if found.is_empty() && check {
+                        return Err(DumpError::Selection(format!(
+                            "no matching extensions were found for pattern \"{}\"",
+                            pattern.text
+                        )));
+                    }
+                    set.extend(found);
+                }
+                Ok(set)
+            };
+        plan.include_schemas = schema_oids(&self.schemas, strict)?;
+        if !self.schemas.is_empty() && plan.include_schemas.is_empty() {
+            return Err(DumpError::Selection(
+                "no matching schemas were found".to_owned(),
+            ));
+        }
+        plan.exclude_schemas = schema_oids(&self.exclude_schemas, false)?;
+        plan.tables_selected = !self.tables.is_empty();
+        // pg_dump always insists that -t finds something (with --strict-names, every pattern must).
+        plan.include_tables = table_oids(&self.tables, strict)?;
+        if plan.tables_selected && plan.include_tables.is_empty() {
+            return Err(DumpError::Selection(
+                "no matching tables were found".to_owned(),
+            ));
+        }
+        plan.exclude_tables = table_oids(&self.exclude_tables, false)?;
+        plan.exclude_table_data = table_oids(&self.exclude_table_data, false)?;
+        plan.include_extensions = extension_oids(&self.extensions, strict)?;
+        if !self.extensions.is_empty() && plan.include_extensions.is_empty() {
+            return Err(DumpError::Selection(
+                "no matching extensions were found".to_owned(),
+            ));
+        }
+        plan.exclude_extensions = extension_oids(&self.exclude_extensions, false)?;
+        Ok(())
+    }
+}
+
+/// The session a dump runs in, for callers that drive the steps themselves.
+pub type DumpSession = Session;
+
+/// A random key for psql's `\restrict`, as pg_dump makes one: 63 letters and digits.
+pub fn random_restrict_key() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 63)
+}
+
+/// Keeps only the entries of the chosen sections (`--section`). Comments and ACLs (section NONE) follow the
+/// entry before them, as pg_restore treats them.
+pub fn filter_sections(toc: &mut pgferry_archive::Toc, sections: pgferry_plan::Sections) {
+    use pgferry_archive::Section;
+    let mut current = Section::PreData;
+    toc.entries.retain(|entry| {
+        if entry.section != Section::None {
+            current = entry.section;
+        }
+        if matches!(
+            entry.desc.as_str(),
+            "ENCODING" | "STDSTRINGS" | "SEARCHPATH"
+        ) {
+            return true;
+        }
+        match current {
+            Section::PreData => sections.pre_data,
+            Section::Data => sections.data,
+            Section::PostData => sections.post_data,
+            Section::None => true,
+        }
+    });
+}

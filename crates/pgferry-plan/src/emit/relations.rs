@@ -1,0 +1,1093 @@
+//! Tables, partitions, views, materialized views, sequences and foreign tables; their defaults, CHECK and
+//! NOT NULL constraints, partition attachment, and the data entries that belong to them.
+
+use pgferry_archive::{desc, DumpId, Section, TocEntry};
+use pgferry_catalog::{class, CatalogId, Oid};
+use pgferry_catalog::{Column, Table};
+use pgferry_conn::ServerVersion;
+
+use super::{acl_entry, comment_entry, new_entry, Emitter, Labels};
+use crate::acl::AclObjectType;
+use crate::model::{Components, DumpObject, ObjKind, Source};
+use crate::planner::Planner;
+use crate::PlanError;
+
+const VIEW: u8 = b'v';
+const MATVIEW: u8 = b'm';
+const SEQUENCE: u8 = b'S';
+const FOREIGN: u8 = b'f';
+const PARTITIONED: u8 = b'p';
+
+pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
+    let catalog = planner.catalog;
+    let options = planner.options;
+    for (ti, table) in catalog.relations.tables.iter().enumerate() {
+        let mut dump = table_components(planner, table);
+        if table.relkind == SEQUENCE && table.owned_by.is_some() {
+            // Owned sequences follow their table (identity sequences exactly; serial ones for definitions).
+            if let Some(owner) = table.owned_by.and_then(|(t, _)| catalog.relations.table(t)) {
+                let owner_dump = table_components(planner, owner);
+                if table.is_identity_sequence {
+                    dump = owner_dump;
+                } else {
+                    dump.definition |= owner_dump.definition;
+                }
+            }
+        }
+        let id = planner.add(
+            ObjKind::Table,
+            table.catalog_id(),
+            table.name.clone(),
+            table.namespace,
+            dump,
+            Source::Table(ti),
+        );
+        if table.relkind == MATVIEW {
+            if let Some(object) = planner.object_mut(id) {
+                object.postponable = true;
+            }
+        }
+
+        // Column defaults and generation expressions (identity columns have none).
+        for (ci, column) in table.columns.iter().enumerate() {
+            if column.is_dropped || column.default.is_none() || column.default_oid == 0 {
+                continue;
+            }
+            let def = planner.add(
+                ObjKind::AttrDef,
+                CatalogId::new(class::PG_ATTRDEF, column.default_oid),
+                table.name.clone(),
+                table.namespace,
+                Components {
+                    definition: dump.definition,
+                    ..Components::NONE
+                },
+                Source::AttrDef(ti, ci),
+            );
+            let object = planner.object_mut(def).expect("just added");
+            object.tiebreak = vec![format!("{:010}", column.attnum)];
+            object.owner_table = Some(id);
+            // View defaults cannot be written inline; a column that is not printed cannot carry one either.
+            object.separate = table.relkind == VIEW || !column_printed(table, column);
+            if object.separate {
+                object.add_dep(id);
+            } else {
+                planner.add_dep(id, def);
+            }
+        }
+
+        // CHECK constraints: inline in CREATE TABLE when validated, separate post-data entries when not.
+        for (ki, check) in table.checks.iter().enumerate() {
+            // Inherited checks come with INHERITS; partitions list them (ATTACH expects them), and local ones
+            // that are not validated yet are added after the data.
+            let inline = check.validated && (check.is_local || table.is_partition);
+            if !inline && !check.is_local {
+                continue;
+            }
+            let con = planner.add(
+                ObjKind::Constraint,
+                CatalogId::new(class::PG_CONSTRAINT, check.oid),
+                check.name.clone(),
+                table.namespace,
+                Components {
+                    definition: dump.definition,
+                    comment: dump.comment,
+                    ..Components::NONE
+                },
+                Source::Check(ti, ki),
+            );
+            let object = planner.object_mut(con).expect("just added");
+            object.tiebreak = vec![table.name.clone()];
+            object.owner_table = Some(id);
+            object.separate = !inline;
+            if inline {
+                planner.add_dep(id, con);
+            } else {
+                planner.add_dep(con, id);
+            }
+        }
+
+        // 18: NOT VALID NOT NULL constraints are separate post-data entries.
+        for (ni, not_null) in table.not_nulls.iter().enumerate() {
+            if not_null.validated || !not_null.is_local {
+                continue;
+            }
+            let con = planner.add(
+                ObjKind::Constraint,
+                CatalogId::new(class::PG_CONSTRAINT, not_null.oid),
+                not_null.name.clone(),
+                table.namespace,
+                Components {
+                    definition: dump.definition,
+                    comment: dump.comment,
+                    ..Components::NONE
+                },
+                Source::NotNull(ti, ni),
+            );
+            let object = planner.object_mut(con).expect("just added");
+            object.tiebreak = vec![table.name.clone()];
+            object.owner_table = Some(id);
+            object.separate = true;
+            object.add_dep(id);
+        }
+
+        // Partitions are created on their own and attached afterwards.
+        if table.is_partition && table.partition_bound.is_some() {
+            if let Some(&parent) = catalog
+                .relations
+                .parents
+                .get(&table.oid)
+                .and_then(|p| p.first())
+            {
+                let attach = planner.add(
+                    ObjKind::TableAttach,
+                    CatalogId::new(0, table.oid),
+                    table.name.clone(),
+                    table.namespace,
+                    Components {
+                        definition: dump.definition,
+                        ..Components::NONE
+                    },
+                    Source::Table(ti),
+                );
+                planner.add_dep(attach, id);
+                if let Some(parent_id) = planner.lookup(CatalogId::new(class::PG_CLASS, parent)) {
+                    planner.add_dep(attach, parent_id);
+                }
+            }
+        }
+
+        // Materialized views are refreshed after the data, when they held data.
+        if table.relkind == MATVIEW && table.is_populated && dump.data && options.data {
+            let refresh = planner.add(
+                ObjKind::RefreshMatview,
+                CatalogId::new(0, table.oid),
+                table.name.clone(),
+                table.namespace,
+                Components {
+                    data: true,
+                    ..Components::NONE
+                },
+                Source::Table(ti),
+            );
+            planner.add_dep(refresh, id);
+        }
+    }
+
+    // Inheritance and partitioning: a child is created after its parents.
+    let links: Vec<(Oid, Oid)> = catalog
+        .relations
+        .parents
+        .iter()
+        .flat_map(|(child, parents)| parents.iter().map(move |p| (*child, *p)))
+        .collect();
+    for (child, parent) in links {
+        if let (Some(c), Some(p)) = (
+            planner.lookup(CatalogId::new(class::PG_CLASS, child)),
+            planner.lookup(CatalogId::new(class::PG_CLASS, parent)),
+        ) {
+            planner.add_dep(c, p);
+        }
+    }
+    Ok(())
+}
+
+/// What is dumped of a relation, by pg_dump's selection rules.
+fn table_components(planner: &Planner<'_>, table: &Table) -> Components {
+    let options = planner.options;
+    let id = table.catalog_id();
+    if planner.catalog.extension_of(id).is_some() {
+        return Components::NONE;
+    }
+    let selected = if options.tables_selected {
+        options.include_tables.contains(&table.oid)
+    } else {
+        planner.namespace_selected(table.namespace)
+    };
+    if !selected || options.exclude_tables.contains(&table.oid) {
+        return Components::NONE;
+    }
+    let mut dump = Components::ALL;
+    dump.data = options.data
+        && !options.exclude_table_data.contains(&table.oid)
+        && !(options.no_unlogged_table_data && table.persistence == b'u')
+        && table.relkind != VIEW
+        && table.relkind != PARTITIONED
+        && table.relkind != FOREIGN;
+    dump
+}
+
+/// Whether CREATE TABLE lists the column: local columns, and every column of a partition.
+fn column_printed(table: &Table, column: &Column) -> bool {
+    !column.is_dropped && (column.is_local || table.is_partition) && table.of_type.is_none()
+}
+
+pub(super) fn emit(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    out: &mut Emitter,
+) -> Result<(), PlanError> {
+    match (object.kind, object.source) {
+        (ObjKind::Table, Source::Table(i)) => relation(planner, object, i, out),
+        (ObjKind::AttrDef, Source::AttrDef(t, c)) => {
+            attrdef(planner, object, t, c, out);
+            Ok(())
+        }
+        (ObjKind::Constraint, Source::Check(t, k)) => {
+            separate_check(planner, object, t, k, out);
+            Ok(())
+        }
+        (ObjKind::Constraint, Source::NotNull(t, n)) => {
+            separate_not_null(planner, object, t, n, out);
+            Ok(())
+        }
+        (ObjKind::TableAttach, Source::Table(i)) => {
+            attach(planner, object, i, out);
+            Ok(())
+        }
+        (ObjKind::RefreshMatview, Source::Table(i)) => {
+            refresh(planner, object, i, out);
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn qualified(planner: &Planner<'_>, table: &Table) -> String {
+    planner
+        .quoter
+        .qualified(planner.catalog.namespace_name(table.namespace), &table.name)
+}
+
+fn relation(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    index: usize,
+    out: &mut Emitter,
+) -> Result<(), PlanError> {
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[index];
+    let owner = catalog.role_name(table.owner).to_owned();
+    let schema = catalog.namespace_name(table.namespace).to_owned();
+    let q = planner.quoter;
+    let qualified_name = qualified(planner, table);
+
+    if object.dump.definition {
+        let entry = match table.relkind {
+            SEQUENCE => sequence_entry(planner, object, table, &qualified_name),
+            VIEW | MATVIEW => view_entry(planner, object, table, &qualified_name),
+            _ => table_entry(planner, object, table, &qualified_name),
+        };
+        if let Some(mut entry) = entry {
+            entry.namespace = Some(schema.clone());
+            entry.owner = Some(owner.clone());
+            out.main_entry(entry);
+        }
+        if table.relkind == SEQUENCE && !table.is_identity_sequence {
+            owned_by_entry(planner, object, table, &qualified_name, out);
+        }
+    }
+
+    let kind = match table.relkind {
+        SEQUENCE => "SEQUENCE",
+        VIEW => "VIEW",
+        MATVIEW => "MATERIALIZED VIEW",
+        FOREIGN => "FOREIGN TABLE",
+        _ => "TABLE",
+    };
+    let name = q.ident(&table.name);
+    let labels = Labels {
+        kind,
+        tag_name: name.clone(),
+        sql_name: qualified_name.clone(),
+        namespace: Some(schema.clone()),
+        owner: Some(owner.clone()),
+    };
+    comment_entry(planner, out, object, table.catalog_id(), 0, &labels);
+    for column in table.columns.iter().filter(|c| !c.is_dropped) {
+        let labels = Labels {
+            kind: "COLUMN",
+            tag_name: format!("{name}.{}", q.ident(&column.name)),
+            sql_name: format!("{qualified_name}.{}", q.ident(&column.name)),
+            namespace: Some(schema.clone()),
+            owner: Some(owner.clone()),
+        };
+        comment_entry(
+            planner,
+            out,
+            object,
+            table.catalog_id(),
+            column.attnum,
+            &labels,
+        );
+    }
+    // Comments on NOT NULL constraints (18) live on the constraint.
+    for not_null in &table.not_nulls {
+        let labels = Labels {
+            kind: "CONSTRAINT",
+            tag_name: format!("{} ON {name}", q.ident(&not_null.name)),
+            sql_name: format!("{} ON {qualified_name}", q.ident(&not_null.name)),
+            namespace: Some(schema.clone()),
+            owner: Some(owner.clone()),
+        };
+        comment_entry(
+            planner,
+            out,
+            object,
+            CatalogId::new(class::PG_CONSTRAINT, not_null.oid),
+            0,
+            &labels,
+        );
+    }
+    for check in &table.checks {
+        let labels = Labels {
+            kind: "CONSTRAINT",
+            tag_name: format!("{} ON {name}", q.ident(&check.name)),
+            sql_name: format!("{} ON {qualified_name}", q.ident(&check.name)),
+            namespace: Some(schema.clone()),
+            owner: Some(owner.clone()),
+        };
+        comment_entry(
+            planner,
+            out,
+            object,
+            CatalogId::new(class::PG_CONSTRAINT, check.oid),
+            0,
+            &labels,
+        );
+    }
+
+    // Privileges: the table's, then each column's (which depend on the table's).
+    let acl_kind = if table.relkind == SEQUENCE {
+        AclObjectType::Sequence
+    } else {
+        AclObjectType::Table
+    };
+    let base = catalog
+        .init_privs
+        .get(table.catalog_id(), 0)
+        .unwrap_or(&table.acl_default)
+        .to_owned();
+    let table_acl = acl_entry(
+        planner,
+        out,
+        object,
+        acl_kind,
+        &name,
+        None,
+        table.acl.as_deref(),
+        &base,
+        &Labels {
+            kind: "TABLE",
+            ..labels
+        },
+        &[],
+    )?;
+    for column in table
+        .columns
+        .iter()
+        .filter(|c| !c.is_dropped && c.acl.is_some())
+    {
+        let column_name = q.ident(&column.name);
+        let labels = Labels {
+            kind: "COLUMN",
+            tag_name: format!("{name}.{column_name}"),
+            sql_name: String::new(),
+            namespace: Some(schema.clone()),
+            owner: Some(owner.clone()),
+        };
+        let base = catalog
+            .init_privs
+            .get(table.catalog_id(), column.attnum)
+            .unwrap_or("{}")
+            .to_owned();
+        let extra: Vec<DumpId> = table_acl.into_iter().collect();
+        acl_entry(
+            planner,
+            out,
+            object,
+            AclObjectType::Table,
+            &name,
+            Some(&column_name),
+            column.acl.as_deref(),
+            &base,
+            &labels,
+            &extra,
+        )?;
+    }
+    Ok(())
+}
+
+/// `reloptions` as pg_dump prints them: `name='value'`, joined by `, `; toast options prefixed.
+fn reloptions(options: &[String], prefix: &str, std: bool) -> Vec<String> {
+    options
+        .iter()
+        .map(|item| {
+            let (name, value) = item.split_once('=').unwrap_or((item, ""));
+            format!(
+                "{prefix}{}={}",
+                crate::quote::ident(name),
+                crate::quote::literal(value, std)
+            )
+        })
+        .collect()
+}
+
+fn table_entry(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    table: &Table,
+    qualified_name: &str,
+) -> Option<TocEntry> {
+    let catalog = planner.catalog;
+    let options = planner.options;
+    let version = catalog.version.unwrap_or(ServerVersion::V18);
+    let q = planner.quoter;
+    let std = catalog.database.std_strings;
+    let foreign = table.relkind == FOREIGN;
+    let kind = if foreign { "FOREIGN TABLE" } else { "TABLE" };
+    let mut sql = String::new();
+
+    let unlogged = table.persistence == b'u' && table.relkind != PARTITIONED;
+    sql.push_str(&format!(
+        "CREATE {}{kind} {qualified_name}",
+        if unlogged { "UNLOGGED " } else { "" }
+    ));
+    if let Some(of_type) = &table.of_type {
+        sql.push_str(&format!(" OF {of_type}"));
+    }
+
+    let separate_defaults: Vec<i32> = planner
+        .objects
+        .iter()
+        .filter(|o| o.kind == ObjKind::AttrDef && o.separate && o.owner_table == Some(object.id))
+        .filter_map(|o| match o.source {
+            Source::AttrDef(t, c) => Some(catalog.relations.tables[t].columns[c].attnum),
+            _ => None,
+        })
+        .collect();
+    let parents: Vec<&Table> = catalog
+        .relations
+        .parents
+        .get(&table.oid)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| catalog.relations.table(*p))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut items: Vec<String> = Vec::new();
+    for column in table.columns.iter().filter(|c| !c.is_dropped) {
+        let printed = column_printed(table, column);
+        let has_default = column.default.is_some() && !separate_defaults.contains(&column.attnum);
+        let generated = column.generated != 0;
+        let (print_not_null, not_null_name, no_inherit) =
+            not_null_of(planner, table, column, &parents, version);
+        let print_default =
+            has_default && (printed || table.of_type.is_some() || generated || !column.is_local);
+        if !(printed || print_default || print_not_null) {
+            continue;
+        }
+        let mut item = q.ident(&column.name);
+        if table.of_type.is_none() || table.is_partition {
+            item.push(' ');
+            item.push_str(&column.type_name);
+        }
+        if print_default {
+            let expr = column.default.as_deref().unwrap_or_default();
+            match column.generated {
+                b's' => item.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED")),
+                b'v' => item.push_str(&format!(" GENERATED ALWAYS AS ({expr})")),
+                _ => item.push_str(&format!(" DEFAULT {expr}")),
+            }
+        }
+        if print_not_null {
+            match &not_null_name {
+                Some(name) => item.push_str(&format!(" CONSTRAINT {} NOT NULL", q.ident(name))),
+                None => item.push_str(" NOT NULL"),
+            }
+            if no_inherit {
+                item.push_str(" NO INHERIT");
+            }
+        }
+        if let Some((schema, name)) = &column.collation {
+            item.push_str(&format!(" COLLATE {}", q.qualified(schema, name)));
+        }
+        items.push(item);
+    }
+    // 18: a local NOT NULL constraint on a column that is itself inherited goes in as a table element.
+    for not_null in table
+        .not_nulls
+        .iter()
+        .filter(|n| n.validated && n.is_local && !table.is_partition)
+    {
+        let Some(column) = table.column(not_null.attnum) else {
+            continue;
+        };
+        if column_printed(table, column) {
+            continue;
+        }
+        let default_name = default_not_null_name(&table.name, &column.name);
+        let has_comment = catalog
+            .comment(CatalogId::new(class::PG_CONSTRAINT, not_null.oid), 0)
+            .is_some();
+        let mut item = if not_null.name != default_name || has_comment {
+            format!(
+                "CONSTRAINT {} NOT NULL {}",
+                q.ident(&not_null.name),
+                q.ident(&column.name)
+            )
+        } else {
+            format!("NOT NULL {}", q.ident(&column.name))
+        };
+        if not_null.no_inherit {
+            item.push_str(" NO INHERIT");
+        }
+        items.push(item);
+    }
+    for (ki, check) in table.checks.iter().enumerate() {
+        let inline = planner.objects.iter().any(|o| {
+            o.kind == ObjKind::Constraint
+                && o.source == Source::Check(catalog_index(catalog, table), ki)
+                && !o.separate
+        });
+        if inline {
+            items.push(format!(
+                "CONSTRAINT {} {}",
+                q.ident(&check.name),
+                check.definition
+            ));
+        }
+    }
+    if !items.is_empty() {
+        sql.push_str(" (\n    ");
+        sql.push_str(&items.join(",\n    "));
+        sql.push_str("\n)");
+    } else if table.of_type.is_none() {
+        sql.push_str(" (\n)");
+    }
+    if !parents.is_empty() && !table.is_partition {
+        let names: Vec<String> = parents.iter().map(|p| qualified(planner, p)).collect();
+        sql.push_str(&format!("\nINHERITS ({})", names.join(", ")));
+    }
+    if let Some(key) = &table.partition_key {
+        sql.push_str(&format!("\nPARTITION BY {key}"));
+    }
+    if let Some(foreign) = &table.foreign {
+        sql.push_str(&format!("\nSERVER {}", q.ident(&foreign.server)));
+        if !foreign.options.is_empty() {
+            sql.push_str(&format!(
+                "\nOPTIONS (\n    {}\n)",
+                foreign.options.join(",\n    ")
+            ));
+        }
+    }
+    let mut with = reloptions(&table.reloptions, "", std);
+    with.extend(reloptions(&table.toast_reloptions, "toast.", std));
+    if !with.is_empty() {
+        sql.push_str(&format!("\nWITH ({})", with.join(", ")));
+    }
+    sql.push_str(";\n");
+
+    // Column properties CREATE TABLE cannot say.
+    let alter = if foreign {
+        "ALTER FOREIGN TABLE ONLY"
+    } else {
+        "ALTER TABLE ONLY"
+    };
+    for column in table.columns.iter().filter(|c| !c.is_dropped) {
+        let name = q.ident(&column.name);
+        if let Some(target) = column.stattarget {
+            sql.push_str(&format!(
+                "{alter} {qualified_name} ALTER COLUMN {name} SET STATISTICS {target};\n"
+            ));
+        }
+        if column.storage != column.type_storage && column.storage != 0 {
+            let storage = match column.storage {
+                b'p' => Some("PLAIN"),
+                b'e' => Some("EXTERNAL"),
+                b'm' => Some("MAIN"),
+                b'x' => Some("EXTENDED"),
+                _ => None,
+            };
+            if let Some(storage) = storage {
+                sql.push_str(&format!(
+                    "{alter} {qualified_name} ALTER COLUMN {name} SET STORAGE {storage};\n"
+                ));
+            }
+        }
+        if !options.no_toast_compression {
+            let method = match column.compression {
+                b'p' => Some("pglz"),
+                b'l' => Some("lz4"),
+                _ => None,
+            };
+            if let Some(method) = method {
+                sql.push_str(&format!(
+                    "{alter} {qualified_name} ALTER COLUMN {name} SET COMPRESSION {method};\n"
+                ));
+            }
+        }
+        if let Some(column_options) = &column.options {
+            sql.push_str(&format!(
+                "{alter} {qualified_name} ALTER COLUMN {name} SET ({column_options});\n"
+            ));
+        }
+        if !column.fdw_options.is_empty() {
+            sql.push_str(&format!(
+                "ALTER FOREIGN TABLE ONLY {qualified_name} ALTER COLUMN {name} OPTIONS (\n    {}\n);\n",
+                column.fdw_options.join(",\n    ")
+            ));
+        }
+    }
+    match table.replica_identity {
+        b'n' => sql.push_str(&format!(
+            "\nALTER TABLE ONLY {qualified_name} REPLICA IDENTITY NOTHING;\n"
+        )),
+        b'f' => sql.push_str(&format!(
+            "\nALTER TABLE ONLY {qualified_name} REPLICA IDENTITY FULL;\n"
+        )),
+        _ => {}
+    }
+    if table.force_row_security {
+        sql.push_str(&format!(
+            "\nALTER TABLE ONLY {qualified_name} FORCE ROW LEVEL SECURITY;\n"
+        ));
+    }
+
+    let mut entry = new_entry(
+        object.id,
+        if foreign {
+            desc::FOREIGN_TABLE
+        } else {
+            desc::TABLE
+        },
+        table.name.clone(),
+        section(object),
+    );
+    entry.table_oid = class::PG_CLASS;
+    entry.oid = table.oid;
+    entry.defn = Some(sql);
+    entry.drop_stmt = Some(format!("DROP {kind} {qualified_name};\n"));
+    entry.tablespace = Some(table.tablespace.clone());
+    entry.tableam = if foreign {
+        None
+    } else {
+        table.access_method.clone()
+    };
+    entry.relkind = table.relkind;
+    Some(entry)
+}
+
+fn catalog_index(catalog: &pgferry_catalog::Catalog, table: &Table) -> usize {
+    catalog
+        .relations
+        .tables
+        .iter()
+        .position(|t| t.oid == table.oid)
+        .unwrap_or(usize::MAX)
+}
+
+/// pg_dump's default NOT NULL constraint name: `<table>_<column>_not_null`, truncated like the server
+/// truncates names (63 bytes, on a character boundary, table and column parts shortened alternately).
+fn default_not_null_name(table: &str, column: &str) -> String {
+    const MAX: usize = 63;
+    let suffix = "not_null";
+    let mut a = table.to_owned();
+    let mut b = column.to_owned();
+    while a.len() + b.len() + suffix.len() + 2 > MAX {
+        let shorten_a = a.len() > b.len();
+        let target = if shorten_a { &mut a } else { &mut b };
+        let mut cut = target.len() - 1;
+        while !target.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        target.truncate(cut);
+    }
+    format!("{a}_{b}_{suffix}")
+}
+
+/// Whether a column prints NOT NULL, under which name, and with NO INHERIT.
+fn not_null_of(
+    planner: &Planner<'_>,
+    table: &Table,
+    column: &Column,
+    parents: &[&Table],
+    version: ServerVersion,
+) -> (bool, Option<String>, bool) {
+    if version >= ServerVersion::V18 {
+        let Some(not_null) = table.not_nulls.iter().find(|n| n.attnum == column.attnum) else {
+            return (false, None, false);
+        };
+        if !not_null.validated {
+            return (false, None, false);
+        }
+        let printed = column_printed(table, column) && (not_null.is_local || table.is_partition);
+        if !printed {
+            return (false, None, false);
+        }
+        let has_comment = planner
+            .catalog
+            .comment(CatalogId::new(class::PG_CONSTRAINT, not_null.oid), 0)
+            .is_some();
+        let name = (not_null.name != default_not_null_name(&table.name, &column.name)
+            || has_comment)
+            .then(|| not_null.name.clone());
+        return (true, name, not_null.no_inherit);
+    }
+    if !column.not_null {
+        return (false, None, false);
+    }
+    // Before 18: inherited NOT NULL is not repeated in an inheritance child (partitions print everything).
+    let inherited = !table.is_partition
+        && parents.iter().any(|p| {
+            p.columns
+                .iter()
+                .any(|pc| pc.name == column.name && pc.not_null && !pc.is_dropped)
+        });
+    let printed = (column_printed(table, column) || table.of_type.is_some()) && !inherited;
+    (printed, None, false)
+}
+
+fn view_entry(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    table: &Table,
+    qualified_name: &str,
+) -> Option<TocEntry> {
+    let std = planner.catalog.database.std_strings;
+    let definition = table.view_definition.as_deref().unwrap_or_default();
+    let definition = definition.trim_end().trim_end_matches(';');
+    let with = reloptions(&table.reloptions, "", std);
+    let with = if with.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", with.join(", "))
+    };
+    let (kind, desc_) = if table.relkind == MATVIEW {
+        ("MATERIALIZED VIEW", desc::MATERIALIZED_VIEW)
+    } else {
+        ("VIEW", desc::VIEW)
+    };
+    let mut sql = format!("CREATE {kind} {qualified_name}{with} AS\n{definition}");
+    if table.relkind == MATVIEW {
+        sql.push_str("\n  WITH NO DATA");
+    } else if let Some(option) = &table.check_option {
+        sql.push_str(&format!("\n  WITH {option} CHECK OPTION"));
+    }
+    sql.push_str(";\n");
+    let mut entry = new_entry(object.id, desc_, table.name.clone(), section(object));
+    entry.table_oid = class::PG_CLASS;
+    entry.oid = table.oid;
+    entry.defn = Some(sql);
+    entry.drop_stmt = Some(format!("DROP {kind} {qualified_name};\n"));
+    if table.relkind == MATVIEW {
+        entry.tablespace = Some(table.tablespace.clone());
+        entry.tableam = table.access_method.clone();
+    }
+    entry.relkind = table.relkind;
+    Some(entry)
+}
+
+fn sequence_entry(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    table: &Table,
+    qualified_name: &str,
+) -> Option<TocEntry> {
+    let catalog = planner.catalog;
+    let q = planner.quoter;
+    let seq = table.sequence.as_ref()?;
+    let (type_min, type_max) = match seq.type_name.as_str() {
+        "smallint" => (i16::MIN as i64, i16::MAX as i64),
+        "integer" => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    };
+    let (default_min, default_max) = if seq.increment > 0 {
+        (1, type_max)
+    } else {
+        (type_min, -1)
+    };
+    let mut sql = String::new();
+    let mut drop = None;
+    if table.is_identity_sequence {
+        let (owner_oid, attnum) = table.owned_by?;
+        let owner = catalog.relations.table(owner_oid)?;
+        let column = owner.column(attnum)?;
+        let always = if column.identity == b'a' {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        };
+        sql.push_str(&format!(
+            "ALTER TABLE {} ALTER COLUMN {} ADD GENERATED {always} AS IDENTITY (\n",
+            qualified(planner, owner),
+            q.ident(&column.name)
+        ));
+        sql.push_str(&format!("    SEQUENCE NAME {qualified_name}\n"));
+        if table.persistence != owner.persistence {
+            sql.push_str(if table.persistence == b'u' {
+                "    UNLOGGED\n"
+            } else {
+                "    LOGGED\n"
+            });
+        }
+    } else {
+        let unlogged = if table.persistence == b'u' {
+            "UNLOGGED "
+        } else {
+            ""
+        };
+        sql.push_str(&format!("CREATE {unlogged}SEQUENCE {qualified_name}\n"));
+        if seq.type_name != "bigint" {
+            sql.push_str(&format!("    AS {}\n", seq.type_name));
+        }
+        drop = Some(format!("DROP SEQUENCE {qualified_name};\n"));
+    }
+    sql.push_str(&format!(
+        "    START WITH {}\n    INCREMENT BY {}\n",
+        seq.start, seq.increment
+    ));
+    if seq.min != default_min {
+        sql.push_str(&format!("    MINVALUE {}\n", seq.min));
+    } else {
+        sql.push_str("    NO MINVALUE\n");
+    }
+    if seq.max != default_max {
+        sql.push_str(&format!("    MAXVALUE {}\n", seq.max));
+    } else {
+        sql.push_str("    NO MAXVALUE\n");
+    }
+    sql.push_str(&format!(
+        "    CACHE {}{}",
+        seq.cache,
+        if seq.cycle { "\n    CYCLE" } else { "" }
+    ));
+    sql.push_str(if table.is_identity_sequence {
+        "\n);\n"
+    } else {
+        ";\n"
+    });
+    let mut entry = new_entry(
+        object.id,
+        desc::SEQUENCE,
+        table.name.clone(),
+        section(object),
+    );
+    entry.table_oid = class::PG_CLASS;
+    entry.oid = table.oid;
+    entry.defn = Some(sql);
+    entry.drop_stmt = drop;
+    Some(entry)
+}
+
+fn owned_by_entry(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    table: &Table,
+    qualified_name: &str,
+    out: &mut Emitter,
+) {
+    let catalog = planner.catalog;
+    let Some((owner_oid, attnum)) = table.owned_by else {
+        return;
+    };
+    let Some(owner) = catalog.relations.table(owner_oid) else {
+        return;
+    };
+    let Some(column) = owner.column(attnum) else {
+        return;
+    };
+    // Only when the owning table's definition is in the dump too.
+    let owner_dumped = planner
+        .lookup(owner.catalog_id())
+        .and_then(|id| planner.object(id))
+        .is_some_and(|o| o.dump.definition);
+    if !owner_dumped {
+        return;
+    }
+    let mut entry = new_entry(
+        DumpId(0),
+        desc::SEQUENCE_OWNED_BY,
+        table.name.clone(),
+        Section::PreData,
+    );
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "ALTER SEQUENCE {qualified_name} OWNED BY {}.{};\n",
+        qualified(planner, owner),
+        planner.quoter.ident(&column.name)
+    ));
+    let mut deps = vec![object.id];
+    if let Some(owner_id) = planner.lookup(owner.catalog_id()) {
+        deps.push(owner_id);
+    }
+    out.extra_entry(entry, deps);
+}
+
+fn attrdef(planner: &Planner<'_>, object: &DumpObject, t: usize, c: usize, out: &mut Emitter) {
+    if !object.separate || !object.dump.definition {
+        return;
+    }
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[t];
+    let column = &table.columns[c];
+    let qualified_name = qualified(planner, table);
+    let name = planner.quoter.ident(&column.name);
+    let alter = if table.relkind == VIEW {
+        "ALTER VIEW"
+    } else {
+        "ALTER TABLE ONLY"
+    };
+    let mut entry = new_entry(
+        object.id,
+        desc::DEFAULT,
+        format!("{} {}", table.name, column.name),
+        Section::PreData,
+    );
+    entry.table_oid = class::PG_ATTRDEF;
+    entry.oid = column.default_oid;
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "{alter} {qualified_name} ALTER COLUMN {name} SET DEFAULT {};\n",
+        column.default.as_deref().unwrap_or_default()
+    ));
+    let drop_alter = if table.relkind == VIEW {
+        "ALTER VIEW"
+    } else {
+        "ALTER TABLE"
+    };
+    entry.drop_stmt = Some(format!(
+        "{drop_alter} {qualified_name} ALTER COLUMN {name} DROP DEFAULT;\n"
+    ));
+    out.main_entry(entry);
+}
+
+fn separate_check(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    t: usize,
+    k: usize,
+    out: &mut Emitter,
+) {
+    if !object.separate || !object.dump.definition {
+        return;
+    }
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[t];
+    let check = &table.checks[k];
+    let qualified_name = qualified(planner, table);
+    let name = planner.quoter.ident(&check.name);
+    let mut entry = new_entry(
+        object.id,
+        desc::CHECK_CONSTRAINT,
+        format!("{} {}", table.name, check.name),
+        section(object),
+    );
+    entry.table_oid = class::PG_CONSTRAINT;
+    entry.oid = check.oid;
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "ALTER TABLE {qualified_name}\n    ADD CONSTRAINT {name} {};\n",
+        check.definition
+    ));
+    entry.drop_stmt = Some(format!(
+        "ALTER TABLE {qualified_name} DROP CONSTRAINT {name};\n"
+    ));
+    out.main_entry(entry);
+}
+
+fn separate_not_null(
+    planner: &Planner<'_>,
+    object: &DumpObject,
+    t: usize,
+    n: usize,
+    out: &mut Emitter,
+) {
+    if !object.dump.definition {
+        return;
+    }
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[t];
+    let not_null = &table.not_nulls[n];
+    let qualified_name = qualified(planner, table);
+    let name = planner.quoter.ident(&not_null.name);
+    let mut entry = new_entry(
+        object.id,
+        desc::CONSTRAINT,
+        format!("{} {}", table.name, not_null.name),
+        Section::PostData,
+    );
+    entry.table_oid = class::PG_CONSTRAINT;
+    entry.oid = not_null.oid;
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "ALTER TABLE {qualified_name}\n    ADD CONSTRAINT {name} {};\n",
+        not_null.definition
+    ));
+    entry.drop_stmt = Some(format!(
+        "ALTER TABLE {qualified_name} DROP CONSTRAINT {name};\n"
+    ));
+    out.main_entry(entry);
+}
+
+fn attach(planner: &Planner<'_>, object: &DumpObject, i: usize, out: &mut Emitter) {
+    if !object.dump.definition {
+        return;
+    }
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[i];
+    let Some(parent) = catalog
+        .relations
+        .parents
+        .get(&table.oid)
+        .and_then(|p| p.first())
+        .and_then(|p| catalog.relations.table(*p))
+    else {
+        return;
+    };
+    let mut entry = new_entry(
+        object.id,
+        desc::TABLE_ATTACH,
+        table.name.clone(),
+        Section::PreData,
+    );
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "ALTER TABLE ONLY {} ATTACH PARTITION {} {};\n",
+        qualified(planner, parent),
+        qualified(planner, table),
+        table.partition_bound.as_deref().unwrap_or_default()
+    ));
+    out.main_entry(entry);
+}
+
+fn refresh(planner: &Planner<'_>, object: &DumpObject, i: usize, out: &mut Emitter) {
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[i];
+    let mut entry = new_entry(
+        object.id,
+        desc::MATERIALIZED_VIEW_DATA,
+        table.name.clone(),
+        Section::PostData,
+    );
+    entry.table_oid = class::PG_CLASS;
+    entry.oid = table.oid;
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    entry.defn = Some(format!(
+        "REFRESH MATERIALIZED VIEW {};\n",
+        qualified(planner, table)
+    ));
+    out.main_entry(entry);
+}
+
+fn section(object: &DumpObject) -> Section {
+    super::section_of(object)
+}

@@ -1,0 +1,285 @@
+//! The planner: catalog model in, sorted TOC out.
+//!
+//! 1. `collect`: one [`DumpObject`] per catalog object, with what is dumped of it (pg_dump's selection rules).
+//! 2. `depend`: edges from `pg_depend`, plus the hand-made ones pg_dump adds (a table depends on its inline
+//!    defaults, table data on its table, everything pre-data on nothing post-data...).
+//! 3. [`sort_objects`](crate::sort::sort_objects): pg_dump's order, with loop repairs.
+//! 4. `emit`: TOC entries for each object in order, with their comments and ACLs, and TOC dependencies that
+//!    skip over objects that are not dumped.
+
+use std::collections::HashMap;
+
+use pgferry_archive::{DumpId, Toc, TocEntry, TocHeader};
+use pgferry_catalog::{class, Catalog, CatalogId, Oid};
+
+use crate::model::{Components, DumpObject, ObjKind, Source};
+use crate::options::PlanOptions;
+use crate::quote::Quoter;
+use crate::{emit, PlanError};
+
+/// The state of one planning run.
+pub struct Planner<'a> {
+    /// The catalog being dumped.
+    pub catalog: &'a Catalog,
+    /// The options.
+    pub options: &'a PlanOptions,
+    /// Identifier quoting.
+    pub quoter: Quoter,
+    /// The objects, in creation order until sorted.
+    pub objects: Vec<DumpObject>,
+    /// Catalog address -> object, for pg_depend and comments. Several addresses may lead to one object
+    /// (a view's `_RETURN` rule leads to the view, a table's row type to the table).
+    pub by_catalog: HashMap<CatalogId, DumpId>,
+    /// Warnings for the user (unresolvable loops, missing owners...).
+    pub warnings: Vec<String>,
+    next_id: u32,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner over `catalog`.
+    pub fn new(catalog: &'a Catalog, options: &'a PlanOptions) -> Planner<'a> {
+        Planner {
+            catalog,
+            options,
+            quoter: Quoter {
+                quote_all: options.quote_all_identifiers,
+            },
+            objects: Vec::new(),
+            by_catalog: HashMap::new(),
+            warnings: Vec::new(),
+            // pg_dump's ids start at 1; a few low ids are left for the special entries.
+            next_id: 1,
+        }
+    }
+
+    /// A fresh dump id.
+    pub fn allocate_id(&mut self) -> DumpId {
+        let id = DumpId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Adds an object and registers its catalog address. Returns its id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        kind: ObjKind,
+        catalog_id: CatalogId,
+        name: impl Into<String>,
+        namespace_oid: Oid,
+        dump: Components,
+        source: Source,
+    ) -> DumpId {
+        let id = self.allocate_id();
+        let schema =
+            (namespace_oid != 0).then(|| self.catalog.namespace_name(namespace_oid).to_owned());
+        self.objects.push(DumpObject {
+            id,
+            kind,
+            catalog_id,
+            name: name.into(),
+            schema,
+            namespace_oid,
+            tiebreak: Vec::new(),
+            dump,
+            source,
+            deps: Vec::new(),
+            separate: false,
+            postponed: false,
+            postponable: false,
+            owner_table: None,
+        });
+        if catalog_id.oid != 0 {
+            self.by_catalog.entry(catalog_id).or_insert(id);
+        }
+        id
+    }
+
+    /// The object with this id.
+    pub fn object(&self, id: DumpId) -> Option<&DumpObject> {
+        self.objects.iter().find(|o| o.id == id)
+    }
+
+    /// The object with this id, mutably.
+    pub fn object_mut(&mut self, id: DumpId) -> Option<&mut DumpObject> {
+        self.objects.iter_mut().find(|o| o.id == id)
+    }
+
+    /// The object for a catalog address.
+    pub fn lookup(&self, id: CatalogId) -> Option<DumpId> {
+        self.by_catalog.get(&id).copied()
+    }
+
+    /// Makes `object` depend on `on`.
+    pub fn add_dep(&mut self, object: DumpId, on: DumpId) {
+        if let Some(o) = self.object_mut(object) {
+            o.add_dep(on);
+        }
+    }
+
+    /// What pg_dump dumps of an object in schema `namespace` by default: everything if the schema is dumped,
+    /// else nothing; extension members only their ACL.
+    pub fn schema_components(&self, namespace: Oid, catalog_id: CatalogId) -> Components {
+        if self.catalog.extension_of(catalog_id).is_some() {
+            return Components::NONE;
+        }
+        if self.namespace_selected(namespace) {
+            Components::ALL
+        } else {
+            Components::NONE
+        }
+    }
+
+    /// Whether a schema's contents are dumped (`-n`/`-N`, and never the system schemas).
+    pub fn namespace_selected(&self, namespace: Oid) -> bool {
+        let Some(ns) = self.catalog.namespace(namespace) else {
+            return false;
+        };
+        if ns.name.starts_with("pg_") || ns.name == "information_schema" {
+            return false;
+        }
+        if self.options.exclude_schemas.contains(&namespace) {
+            return false;
+        }
+        if self.options.tables_selected {
+            return false;
+        }
+        self.options.include_schemas.is_empty() || self.options.include_schemas.contains(&namespace)
+    }
+}
+
+/// Plans a dump of `catalog`: the TOC, in restore order.
+pub fn plan(catalog: &Catalog, options: &PlanOptions) -> Result<Toc, PlanError> {
+    let mut planner = Planner::new(catalog, options);
+    let pre = planner.add(
+        ObjKind::PreDataBoundary,
+        CatalogId::new(0, 0),
+        "PRE-DATA BOUNDARY",
+        0,
+        Components::NONE,
+        Source::None,
+    );
+    let post = planner.add(
+        ObjKind::PostDataBoundary,
+        CatalogId::new(0, 0),
+        "POST-DATA BOUNDARY",
+        0,
+        Components::NONE,
+        Source::None,
+    );
+
+    emit::collect(&mut planner)?;
+    depend(&mut planner);
+    boundaries(&mut planner, pre, post);
+
+    let warnings = crate::sort::sort_objects(&mut planner.objects);
+    planner.warnings.extend(warnings);
+    for warning in &planner.warnings {
+        tracing::warn!("{warning}");
+    }
+    emit::emit(&mut planner)
+}
+
+/// Edges from pg_depend, mapped onto dumpable objects. Column-level edges count as edges to the table.
+fn depend(planner: &mut Planner<'_>) {
+    let catalog = planner.catalog;
+    // pg_depend records a view's dependencies on its _RETURN rule; they are the view's.
+    for (&rule, &view) in &catalog.relations.view_rules {
+        if let Some(id) = planner.lookup(CatalogId::new(class::PG_CLASS, view)) {
+            planner
+                .by_catalog
+                .insert(CatalogId::new(class::PG_REWRITE, rule), id);
+        }
+    }
+    for table in &catalog.relations.tables {
+        if let Some(id) = planner.lookup(table.catalog_id()) {
+            planner
+                .by_catalog
+                .entry(CatalogId::new(class::PG_TYPE, table.row_type))
+                .or_insert(id);
+        }
+    }
+    let mut edges = Vec::new();
+    for depend in &catalog.depends {
+        let (Some(object), Some(referenced)) = (
+            planner.lookup(depend.object),
+            planner.lookup(depend.referenced),
+        ) else {
+            continue;
+        };
+        if object != referenced {
+            edges.push((object, referenced));
+        }
+    }
+    // Extension members depend on their extension.
+    for (&member, &extension) in &catalog.extension_members {
+        if let (Some(object), Some(ext)) = (
+            planner.lookup(member),
+            planner.lookup(CatalogId::new(class::PG_EXTENSION, extension)),
+        ) {
+            edges.push((object, ext));
+        }
+    }
+    let index: HashMap<DumpId, usize> = planner
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id, i))
+        .collect();
+    for (object, referenced) in edges {
+        planner.objects[index[&object]].add_dep(referenced);
+    }
+}
+
+/// Section boundaries: pre-data objects come before the pre-data boundary, data between the two, post-data
+/// after the post-data boundary.
+fn boundaries(planner: &mut Planner<'_>, pre: DumpId, post: DumpId) {
+    let ids: Vec<(DumpId, ObjKind)> = planner.objects.iter().map(|o| (o.id, o.kind)).collect();
+    for (id, kind) in ids {
+        if id == pre || id == post {
+            continue;
+        }
+        if kind.is_pre_data() {
+            planner.add_dep(pre, id);
+        } else if kind.is_post_data() {
+            planner.add_dep(id, post);
+        } else {
+            planner.add_dep(id, pre);
+            planner.add_dep(post, id);
+        }
+    }
+    planner.add_dep(post, pre);
+}
+
+/// Builds the TOC entries: special entries first, then each object's entries in sorted order.
+pub(crate) struct TocBuilder {
+    pub(crate) entries: Vec<TocEntry>,
+    next_id: u32,
+}
+
+impl TocBuilder {
+    pub(crate) fn new(first_free: u32) -> TocBuilder {
+        TocBuilder {
+            entries: Vec::new(),
+            next_id: first_free,
+        }
+    }
+
+    /// An id for an entry that has no object of its own (comments, ACLs, special entries).
+    pub(crate) fn allocate(&mut self) -> DumpId {
+        let id = DumpId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    pub(crate) fn push(&mut self, entry: TocEntry) {
+        self.entries.push(entry);
+    }
+
+    pub(crate) fn finish(self, header: TocHeader) -> Toc {
+        Toc {
+            header,
+            entries: self.entries,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generate crates/pgferry-plan/src/quote/keywords.rs from PostgreSQL's src/include/parser/kwlist.h.
+"""Generate crates/pgferry-archive/src/quote/keywords.rs from PostgreSQL's src/include/parser/kwlist.h.
 
-Usage: scripts/gen-keywords.py PATH/TO/kwlist.h > crates/pgferry-plan/src/quote/keywords.rs
+Usage: scripts/gen-keywords.py PATH/TO/kwlist.h > crates/pgferry-archive/src/quote/keywords.rs
 
 The keyword list is data: only each keyword's spelling and category are kept. Entries stay in the file's
 ASCII order so that the table can be binary-searched.

@@ -2,8 +2,8 @@
 //! the reference pg_dump must see the same schema in both databases.
 
 use pgferry_testkit::{
-    assert_same_schema, fixtures_dir, psql_file, reference_for_server, require_reference_or_skip,
-    Cluster,
+    assert_same_schema, diff_lines, fixtures_dir, pg_dump_schema, psql_file, reference_for_server,
+    require_reference_or_skip, Cluster, RefVersion,
 };
 
 use crate::support::Env;
@@ -43,18 +43,42 @@ pub(crate) async fn round_trip(major: u32, fixture: &str) {
         panic!("pgferry's dump of {fixture} did not load on PostgreSQL {major}: {error}\n--- dump ---\n{script}");
     }
     assert_same_schema(&cluster, "src", "copy", reference).await;
+
+    // The same objects as pg_dump 18 would write, with the same kind, schema, name and owner: compare the
+    // entry headers of both scripts ("-- Name: ...; Type: ...; Schema: ...; Owner: ..."), in any order.
+    if require_reference_or_skip(RefVersion::V18_6).is_some() {
+        let reference_dump = pg_dump_schema(&cluster, "src", RefVersion::V18_6, &[])
+            .await
+            .expect("pg_dump 18");
+        let ours = std::fs::read_to_string(&out).expect("dump file");
+        let (expected, actual) = (entry_headers(&reference_dump), entry_headers(&ours));
+        if let Some(diff) = diff_lines(&expected, &actual) {
+            panic!("pgferry's entries differ from pg_dump 18.6's for {fixture} on PostgreSQL {major}:\n{diff}");
+        }
+    }
 }
 
-macro_rules! core_round_trip {
-    ($($name:ident: $major:expr),* $(,)?) => {$(
+/// The sorted "-- Name: ..." header lines of a plain dump.
+fn entry_headers(script: &str) -> String {
+    let mut lines: Vec<&str> = script
+        .lines()
+        .filter(|l| l.starts_with("-- Name: "))
+        .collect();
+    lines.sort_unstable();
+    lines.join("\n")
+}
+
+/// One test per server version for a fixture file.
+macro_rules! round_trips {
+    ($fixture:expr => $($name:ident: $major:expr),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
-            round_trip($major, "core.sql").await;
+            round_trip($major, $fixture).await;
         }
     )*};
 }
 
-core_round_trip! {
+round_trips! { "core.sql" =>
     core_schema_round_trip_12: 12,
     core_schema_round_trip_13: 13,
     core_schema_round_trip_14: 14,
@@ -62,4 +86,44 @@ core_round_trip! {
     core_schema_round_trip_16: 16,
     core_schema_round_trip_17: 17,
     core_schema_round_trip_18: 18,
+}
+
+round_trips! { "types.sql" =>
+    types_schema_round_trip_12: 12,
+    types_schema_round_trip_13: 13,
+    types_schema_round_trip_14: 14,
+    types_schema_round_trip_15: 15,
+    types_schema_round_trip_16: 16,
+    types_schema_round_trip_17: 17,
+    types_schema_round_trip_18: 18,
+}
+
+round_trips! { "functions.sql" =>
+    functions_schema_round_trip_12: 12,
+    functions_schema_round_trip_13: 13,
+    functions_schema_round_trip_14: 14,
+    functions_schema_round_trip_15: 15,
+    functions_schema_round_trip_16: 16,
+    functions_schema_round_trip_17: 17,
+    functions_schema_round_trip_18: 18,
+}
+
+round_trips! { "rules.sql" =>
+    rules_schema_round_trip_12: 12,
+    rules_schema_round_trip_13: 13,
+    rules_schema_round_trip_14: 14,
+    rules_schema_round_trip_15: 15,
+    rules_schema_round_trip_16: 16,
+    rules_schema_round_trip_17: 17,
+    rules_schema_round_trip_18: 18,
+}
+
+round_trips! { "foreign.sql" =>
+    foreign_schema_round_trip_12: 12,
+    foreign_schema_round_trip_13: 13,
+    foreign_schema_round_trip_14: 14,
+    foreign_schema_round_trip_15: 15,
+    foreign_schema_round_trip_16: 16,
+    foreign_schema_round_trip_17: 17,
+    foreign_schema_round_trip_18: 18,
 }

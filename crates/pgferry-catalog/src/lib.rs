@@ -13,14 +13,14 @@
 mod core;
 mod database;
 mod error;
-mod functions;
-mod misc;
+pub mod functions;
+pub mod misc;
 mod query;
 mod relations;
 mod row;
-mod rules;
-mod textsearch;
-mod types;
+pub mod rules;
+pub mod textsearch;
+pub mod types;
 
 pub use crate::core::{CatalogId, Comment, Depend, Extension, InitPrivs, Namespace, SecLabel};
 pub use crate::database::Database;

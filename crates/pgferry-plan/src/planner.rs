@@ -234,9 +234,17 @@ fn depend(planner: &mut Planner<'_>) {
 /// Section boundaries: pre-data objects come before the pre-data boundary, data between the two, post-data
 /// after the post-data boundary.
 fn boundaries(planner: &mut Planner<'_>, pre: DumpId, post: DumpId) {
-    let ids: Vec<(DumpId, ObjKind)> = planner.objects.iter().map(|o| (o.id, o.kind)).collect();
-    for (id, kind) in ids {
+    let ids: Vec<(DumpId, ObjKind, bool)> = planner
+        .objects
+        .iter()
+        .map(|o| (o.id, o.kind, o.separate))
+        .collect();
+    for (id, kind, separate) in ids {
         if id == pre || id == post {
+            continue;
+        }
+        // Constraints and rules written inside their table's or view's definition are not post-data items.
+        if matches!(kind, ObjKind::Constraint | ObjKind::Rule) && !separate {
             continue;
         }
         if kind.is_pre_data() {

@@ -196,6 +196,16 @@ fn repair_loop(objects: &mut [DumpObject], cycle: &[DumpId]) -> Option<String> {
             objects[item].separate = true;
             objects[index[&table]].remove_dep(id);
             objects[item].add_dep(table);
+            // A separate constraint is a post-data item.
+            if k == ObjKind::Constraint {
+                if let Some(post) = objects
+                    .iter()
+                    .find(|o| o.kind == ObjKind::PostDataBoundary)
+                    .map(|o| o.id)
+                {
+                    objects[item].add_dep(post);
+                }
+            }
         }
         return None;
     }

@@ -378,7 +378,11 @@ fn relation(
         table.acl.as_deref(),
         &base,
         &Labels {
-            kind: "TABLE",
+            kind: if table.relkind == SEQUENCE {
+                "SEQUENCE"
+            } else {
+                "TABLE"
+            },
             ..labels
         },
         &[],

@@ -2,6 +2,7 @@
 
 mod check_versions;
 mod conn_errors;
+mod dump_options;
 mod pooler;
 mod schema_roundtrip;
 mod support;

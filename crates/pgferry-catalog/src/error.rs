@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum CatalogError {
     /// A catalog query failed on the server.
-    #[error("reading {what} failed: {source}")]
+    #[error("reading {what} failed: {}", pgferry_conn::describe_pg_error(.source))]
     Query {
         /// What was being read ("tables", "functions", ...).
         what: &'static str,
@@ -36,7 +36,7 @@ pub enum CatalogError {
         blocker: Option<String>,
     },
     /// Locking failed for another reason, such as missing privileges.
-    #[error("could not lock table {table}: {source}")]
+    #[error("could not lock table {table}: {}", pgferry_conn::describe_pg_error(.source))]
     Lock {
         /// The table.
         table: String,

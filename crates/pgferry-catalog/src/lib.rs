@@ -122,8 +122,12 @@ pub struct Catalog {
     pub seclabels: Vec<SecLabel>,
     /// Initial privileges (pg_init_privs), the baseline for ACL diffing of built-in and extension objects.
     pub init_privs: InitPrivs,
-    /// How many queries the read took.
+    /// How many catalog queries the read took: a fixed number, whatever the number of tables.
     pub query_count: usize,
+    /// How many statements locking the tables took (LOCK batches and savepoints).
+    pub lock_statements: usize,
+    /// Comment lookup by object and sub-id (built by [`Catalog::build_indexes`]).
+    comment_index: HashMap<(CatalogId, i32), usize>,
 }
 
 impl Catalog {
@@ -146,10 +150,34 @@ impl Catalog {
 
     /// The comment on an object (`subid` 0 for the object itself, a column number for a column).
     pub fn comment(&self, id: CatalogId, subid: i32) -> Option<&str> {
-        self.comments
+        if self.comment_index.len() != self.comments.len() {
+            // Built by hand (tests) without indexes: look through the list.
+            return self
+                .comments
+                .iter()
+                .find(|c| c.object == id && c.subid == subid)
+                .map(|c| c.description.as_str());
+        }
+        self.comment_index
+            .get(&(id, subid))
+            .map(|&i| self.comments[i].description.as_str())
+    }
+
+    /// Builds the lookup indexes after the model was filled; [`read_catalog`] calls it.
+    pub fn build_indexes(&mut self) {
+        self.comment_index = self
+            .comments
             .iter()
-            .find(|c| c.object == id && c.subid == subid)
-            .map(|c| c.description.as_str())
+            .enumerate()
+            .map(|(i, c)| ((c.object, c.subid), i))
+            .collect();
+        self.relations.by_oid = self
+            .relations
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.oid, i))
+            .collect();
     }
 
     /// The extension an object belongs to, if any.
@@ -201,5 +229,7 @@ pub async fn read_catalog(
     crate::core::read_comments(&mut reader, &mut catalog).await?;
     crate::core::read_init_privs(&mut reader, &mut catalog).await?;
     catalog.query_count = reader.query_count();
+    catalog.lock_statements = reader.lock_statement_count();
+    catalog.build_indexes();
     Ok(catalog)
 }

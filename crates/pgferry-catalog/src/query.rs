@@ -30,6 +30,7 @@ pub struct LockRequest {
 pub(crate) struct Reader<'a> {
     session: &'a Session,
     queries: usize,
+    lock_statements: usize,
 }
 
 /// LOCK statements are sent in batches of about this many bytes of SQL, as pg_dump does.
@@ -40,6 +41,7 @@ impl<'a> Reader<'a> {
         Reader {
             session,
             queries: 0,
+            lock_statements: 0,
         }
     }
 
@@ -48,9 +50,20 @@ impl<'a> Reader<'a> {
         self.session.server_version()
     }
 
-    /// How many statements the read has sent.
+    /// How many catalog queries the read has sent (lock statements not counted).
     pub(crate) fn query_count(&self) -> usize {
         self.queries
+    }
+
+    /// How many statements locking took (batches grow with the number of tables, as in pg_dump).
+    pub(crate) fn lock_statement_count(&self) -> usize {
+        self.lock_statements
+    }
+
+    /// Runs a locking-related statement (savepoints, LOCK, lock_timeout), counted apart from queries.
+    async fn lock_statement(&mut self, sql: &str) -> Result<(), tokio_postgres::Error> {
+        self.lock_statements += 1;
+        self.session.client().simple_query(sql).await.map(drop)
     }
 
     /// Runs one catalog query; `what` names it in errors.
@@ -83,15 +96,6 @@ impl<'a> Reader<'a> {
         Ok(rows)
     }
 
-    /// Runs a statement whose result is not needed.
-    pub(crate) async fn execute(
-        &mut self,
-        what: &'static str,
-        sql: &str,
-    ) -> Result<(), CatalogError> {
-        self.rows(what, sql).await.map(drop)
-    }
-
     /// Takes `ACCESS SHARE` locks on the tables, in batches, within `--lock-wait-timeout`.
     ///
     /// Each batch runs under a savepoint, so that a batch that times out can be rolled back and the blocking
@@ -104,9 +108,14 @@ impl<'a> Reader<'a> {
         if tables.is_empty() {
             return Ok(());
         }
+        let setting = |source| CatalogError::Query {
+            what: "lock wait timeout",
+            source,
+        };
         if let Some(timeout) = &options.lock_wait_timeout {
-            let sql = format!("SET LOCAL lock_timeout = {}", literal(timeout));
-            self.execute("lock wait timeout", &sql).await?;
+            self.lock_statement(&format!("SET LOCAL lock_timeout = {}", literal(timeout)))
+                .await
+                .map_err(setting)?;
         }
         let mut start = 0;
         while start < tables.len() {
@@ -126,23 +135,30 @@ impl<'a> Reader<'a> {
             start = end;
         }
         if options.lock_wait_timeout.is_some() {
-            self.execute("lock wait timeout", "SET LOCAL lock_timeout = 0")
-                .await?;
+            self.lock_statement("SET LOCAL lock_timeout = 0")
+                .await
+                .map_err(setting)?;
         }
         Ok(())
     }
 
     async fn lock_batch(&mut self, batch: &[LockRequest], sql: &str) -> Result<(), CatalogError> {
-        self.execute("savepoint", "SAVEPOINT pgferry_lock").await?;
-        self.queries += 1;
-        match self.session.client().simple_query(sql).await {
-            Ok(_) => {
-                self.execute("savepoint", "RELEASE SAVEPOINT pgferry_lock")
-                    .await
-            }
+        let savepoint = |source| CatalogError::Query {
+            what: "lock savepoint",
+            source,
+        };
+        self.lock_statement("SAVEPOINT pgferry_lock")
+            .await
+            .map_err(savepoint)?;
+        match self.lock_statement(sql).await {
+            Ok(()) => self
+                .lock_statement("RELEASE SAVEPOINT pgferry_lock")
+                .await
+                .map_err(savepoint),
             Err(error) => {
-                self.execute("savepoint", "ROLLBACK TO SAVEPOINT pgferry_lock")
-                    .await?;
+                self.lock_statement("ROLLBACK TO SAVEPOINT pgferry_lock")
+                    .await
+                    .map_err(savepoint)?;
                 let code = error.code().cloned();
                 if code == Some(SqlState::LOCK_NOT_AVAILABLE)
                     || code == Some(SqlState::QUERY_CANCELED)
@@ -150,11 +166,10 @@ impl<'a> Reader<'a> {
                     let (table, blocker) = self.find_blocker(batch).await;
                     return Err(CatalogError::LockTimeout { table, blocker });
                 }
-                let table = batch.first().map(|t| t.name.clone()).unwrap_or_default();
-                let table = if batch.len() > 1 {
-                    format!("{table} (or another of {} tables)", batch.len())
-                } else {
-                    table
+                // The server's message names the table (permission denied for table x, ...).
+                let table = match batch {
+                    [only] => only.name.clone(),
+                    _ => format!("(one of {} tables)", batch.len()),
                 };
                 Err(CatalogError::Lock {
                     table,

@@ -19,12 +19,24 @@ pub struct RelationCatalog {
     /// The `_RETURN` rule of each view and materialized view: rule OID -> relation OID. pg_depend records a
     /// view's dependencies on this rule, not on the view.
     pub view_rules: HashMap<Oid, Oid>,
+    /// OID -> index in `tables` (built by `Catalog::build_indexes`).
+    pub(crate) by_oid: HashMap<Oid, usize>,
 }
 
 impl RelationCatalog {
     /// The relation with this OID.
     pub fn table(&self, oid: Oid) -> Option<&Table> {
-        self.tables.iter().find(|t| t.oid == oid)
+        self.index_of(oid).map(|i| &self.tables[i])
+    }
+
+    /// The index of the relation with this OID in `tables`.
+    pub fn index_of(&self, oid: Oid) -> Option<usize> {
+        if self.by_oid.len() == self.tables.len() {
+            self.by_oid.get(&oid).copied()
+        } else {
+            // A model built by hand, without indexes.
+            self.tables.iter().position(|t| t.oid == oid)
+        }
     }
 }
 

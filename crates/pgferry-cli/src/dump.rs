@@ -190,7 +190,9 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
     let options = build_options(&args)?;
 
     let summary = match &args.file {
-        Some(path) => {
+        // A regular file (or a new one) is written under a temporary name and renamed when complete; a
+        // device or a pipe (-f /dev/null, -f /dev/stdout, a FIFO) is written as it is.
+        Some(path) if is_regular_or_missing(path) => {
             let staged = StagedFile::create(path)?;
             let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
             let summary = pgferry::dump::dump(&config, &options, &mut writer)
@@ -203,9 +205,22 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
             staged.commit()?;
             summary
         }
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+            let mut writer = BufWriter::new(file);
+            let summary = pgferry::dump::dump(&config, &options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?;
+            writer
+                .flush()
+                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+            summary
+        }
         None => {
-            let stdout = std::io::stdout();
-            let mut writer = BufWriter::new(stdout);
+            let mut writer = BufWriter::new(std::io::stdout());
             pgferry::dump::dump(&config, &options, &mut writer)
                 .await
                 .map_err(|e| e.to_string())?
@@ -213,8 +228,8 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
     };
     if verbose > 0 {
         eprintln!(
-            "pgferry: dumped {} TOC entries; the catalog read took {} queries",
-            summary.entries, summary.catalog_queries
+            "pgferry: dumped {} TOC entries; the catalog read took {} queries (and {} statements to lock tables)",
+            summary.entries, summary.catalog_queries, summary.lock_statements
         );
     }
     Ok(())
@@ -302,6 +317,14 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
         ..ScriptOptions::dump_defaults(Some(restrict_key))
     };
     Ok(options)
+}
+
+/// Whether `path` is a regular file or does not exist yet (so that staging and renaming is right for it).
+fn is_regular_or_missing(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(meta) => meta.is_file(),
+        Err(_) => true,
+    }
 }
 
 /// An output file written under a temporary name in the same directory and renamed into place only when the

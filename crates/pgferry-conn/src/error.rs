@@ -173,3 +173,24 @@ impl fmt::Display for TargetLabel<'_> {
         }
     }
 }
+
+/// One line for a client or server error: the server's severity, message, detail and hint when the server
+/// sent them (tokio-postgres's own `Display` says only "db error").
+pub fn describe_pg_error(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" (detail: {})", detail.replace('\n', " ")));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!(" (hint: {})", hint.replace('\n', " ")));
+            }
+            text
+        }
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
+}

@@ -38,7 +38,7 @@ pub use config::{
     ConfigError, ConnConfig, Environment, Host, Overrides, ProcessEnv, SslMode, Target,
 };
 pub use connect::{connect, Session, TlsInfo};
-pub use error::ConnectError;
+pub use error::{describe_pg_error, ConnectError};
 pub use secret::Secret;
 pub use startup::StartupInfo;
 pub use tls::{TlsSetupError, Verification};

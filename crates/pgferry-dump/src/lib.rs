@@ -58,6 +58,8 @@ pub struct DumpSummary {
     pub entries: usize,
     /// Catalog queries the read took.
     pub catalog_queries: usize,
+    /// Statements spent locking tables.
+    pub lock_statements: usize,
     /// Warnings (unresolved dependency loops and the like).
     pub warnings: Vec<String>,
 }
@@ -73,7 +75,7 @@ pub enum DumpError {
     #[error(transparent)]
     Pooler(#[from] pooler::PoolerRefusal),
     /// Setting the session up failed.
-    #[error("setting up the dump session failed at \"{statement}\": {source}")]
+    #[error("setting up the dump session failed at \"{statement}\": {}", pgferry_conn::describe_pg_error(.source))]
     Session {
         /// The statement.
         statement: String,
@@ -136,6 +138,7 @@ pub async fn dump(
     Ok(DumpSummary {
         entries: toc.entries.len(),
         catalog_queries: catalog.query_count,
+        lock_statements: catalog.lock_statements,
         warnings: Vec::new(),
     })
 }

@@ -32,6 +32,8 @@ pub struct Planner<'a> {
     pub by_catalog: HashMap<CatalogId, DumpId>,
     /// Warnings for the user (unresolvable loops, missing owners...).
     pub warnings: Vec<String>,
+    /// Object id -> position in `objects` (rebuilt after sorting).
+    index: HashMap<DumpId, usize>,
     next_id: u32,
 }
 
@@ -47,6 +49,7 @@ impl<'a> Planner<'a> {
             objects: Vec::new(),
             by_catalog: HashMap::new(),
             warnings: Vec::new(),
+            index: HashMap::new(),
             // pg_dump's ids start at 1; a few low ids are left for the special entries.
             next_id: 1,
         }
@@ -89,20 +92,35 @@ impl<'a> Planner<'a> {
             postponable: false,
             owner_table: None,
         });
+        self.index.insert(id, self.objects.len() - 1);
         if catalog_id.oid != 0 {
             self.by_catalog.entry(catalog_id).or_insert(id);
         }
         id
     }
 
+    /// Rebuilds the id index after `objects` was reordered.
+    pub fn reindex(&mut self) {
+        self.index = self
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id, i))
+            .collect();
+    }
+
     /// The object with this id.
     pub fn object(&self, id: DumpId) -> Option<&DumpObject> {
-        self.objects.iter().find(|o| o.id == id)
+        self.index
+            .get(&id)
+            .and_then(|&i| self.objects.get(i))
+            .filter(|o| o.id == id)
     }
 
     /// The object with this id, mutably.
     pub fn object_mut(&mut self, id: DumpId) -> Option<&mut DumpObject> {
-        self.objects.iter_mut().find(|o| o.id == id)
+        let i = *self.index.get(&id)?;
+        self.objects.get_mut(i).filter(|o| o.id == id)
     }
 
     /// The object for a catalog address.
@@ -173,6 +191,7 @@ pub fn plan(catalog: &Catalog, options: &PlanOptions) -> Result<Toc, PlanError> 
     boundaries(&mut planner, pre, post);
 
     let warnings = crate::sort::sort_objects(&mut planner.objects);
+    planner.reindex();
     planner.warnings.extend(warnings);
     for warning in &planner.warnings {
         tracing::warn!("{warning}");
@@ -227,7 +246,15 @@ fn depend(planner: &mut Planner<'_>) {
         .map(|(i, o)| (o.id, i))
         .collect();
     for (object, referenced) in edges {
-        planner.objects[index[&object]].add_dep(referenced);
+        let item = &mut planner.objects[index[&object]];
+        // An inline default or CHECK constraint depends on its table, and the table on it (it is written
+        // inside CREATE TABLE): pg_dump breaks that two-object loop by dropping the item's edge. Dropping it
+        // up front saves a repair round per table; longer loops (serial columns) are still found and
+        // repaired by making the item separate.
+        if item.owner_table == Some(referenced) && !item.separate {
+            continue;
+        }
+        item.add_dep(referenced);
     }
 }
 

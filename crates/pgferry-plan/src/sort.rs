@@ -42,8 +42,11 @@ pub fn sort_objects(objects: &mut Vec<DumpObject>) -> Vec<String> {
                         .push("could not find the dependency loop that stops sorting".to_owned());
                     break;
                 }
+                // Repairs only change dependencies, never positions or kinds: one index serves the round.
+                let index: HashMap<DumpId, usize> =
+                    objects.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
                 for cycle in loops {
-                    if let Some(warning) = repair_loop(objects, &cycle) {
+                    if let Some(warning) = repair_loop(objects, &index, &cycle) {
                         warnings.push(warning);
                     }
                 }
@@ -160,16 +163,17 @@ fn shortest_cycle_from(
 
 /// Breaks one loop the way pg_dump does for the loops real schemas have. Returns a warning when the loop is
 /// not one of them and was broken arbitrarily.
-fn repair_loop(objects: &mut [DumpObject], cycle: &[DumpId]) -> Option<String> {
+fn repair_loop(
+    objects: &mut [DumpObject],
+    index: &HashMap<DumpId, usize>,
+    cycle: &[DumpId],
+) -> Option<String> {
     // Loops that belong to one group of object kinds (shell types, partitioned indexes, view rules...).
     if crate::emit::repair_loop(objects, cycle) {
         return None;
     }
 
-    let index: HashMap<DumpId, usize> =
-        objects.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
-    let kinds: HashMap<DumpId, ObjKind> = objects.iter().map(|o| (o.id, o.kind)).collect();
-    let kind = |id: DumpId| kinds[&id];
+    let kind = |objects: &[DumpObject], id: DumpId| objects[index[&id]].kind;
 
     // An object that depends on itself (partition keys, generated columns referring to the whole row).
     if cycle.len() == 1 {
@@ -181,11 +185,11 @@ fn repair_loop(objects: &mut [DumpObject], cycle: &[DumpId]) -> Option<String> {
     // edge back to its table is dropped. In a longer loop (serial columns: table -> default -> sequence ->
     // OWNED BY -> table) the item becomes a separate entry after the table instead.
     for &id in cycle {
-        let k = kind(id);
+        let k = kind(objects, id);
         if k != ObjKind::AttrDef && k != ObjKind::Constraint {
             continue;
         }
-        let owner = owning_table(objects, &index, id);
+        let owner = owning_table(objects, index, id);
         let Some(table) = owner.filter(|t| cycle.contains(t)) else {
             continue;
         };
@@ -214,10 +218,10 @@ fn repair_loop(objects: &mut [DumpObject], cycle: &[DumpId]) -> Option<String> {
     // such as a primary key for GROUP BY): it moves to post-data.
     if let Some(&boundary) = cycle
         .iter()
-        .find(|&&id| kind(id) == ObjKind::PreDataBoundary)
+        .find(|&&id| kind(objects, id) == ObjKind::PreDataBoundary)
     {
         for &id in cycle {
-            let k = kind(id);
+            let k = kind(objects, id);
             let is_matview = k == ObjKind::Table && objects[index[&id]].postponable;
             if k == ObjKind::Func || is_matview {
                 objects[index[&boundary]].remove_dep(id);

@@ -13,7 +13,7 @@ pub enum Error {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// A query failed.
-    #[error("{what} failed: {source}")]
+    #[error("{what} failed: {}", pgferry_conn::describe_pg_error(.source))]
     Query {
         /// What pgferry was doing.
         what: String,

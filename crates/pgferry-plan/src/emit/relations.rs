@@ -461,15 +461,13 @@ fn table_entry(
         sql.push_str(&format!(" OF {of_type}"));
     }
 
-    let separate_defaults: Vec<i32> = planner
-        .objects
-        .iter()
-        .filter(|o| o.kind == ObjKind::AttrDef && o.separate && o.owner_table == Some(object.id))
-        .filter_map(|o| match o.source {
-            Source::AttrDef(t, c) => Some(catalog.relations.tables[t].columns[c].attnum),
-            _ => None,
-        })
-        .collect();
+    // Defaults that loop repair (or a view) made separate entries are not written inline.
+    let is_separate = |catalog_id: CatalogId| {
+        planner
+            .lookup(catalog_id)
+            .and_then(|id| planner.object(id))
+            .is_some_and(|o| o.separate)
+    };
     let parents: Vec<&Table> = catalog
         .relations
         .parents
@@ -484,7 +482,8 @@ fn table_entry(
     let mut items: Vec<String> = Vec::new();
     for column in table.columns.iter().filter(|c| !c.is_dropped) {
         let printed = column_printed(table, column);
-        let has_default = column.default.is_some() && !separate_defaults.contains(&column.attnum);
+        let has_default = column.default.is_some()
+            && !is_separate(CatalogId::new(class::PG_ATTRDEF, column.default_oid));
         let generated = column.generated != 0;
         let (print_not_null, not_null_name, no_inherit) =
             not_null_of(planner, table, column, &parents, version);
@@ -550,12 +549,12 @@ fn table_entry(
         }
         items.push(item);
     }
-    for (ki, check) in table.checks.iter().enumerate() {
-        let inline = planner.objects.iter().any(|o| {
-            o.kind == ObjKind::Constraint
-                && o.source == Source::Check(catalog_index(catalog, table), ki)
-                && !o.separate
-        });
+    for check in &table.checks {
+        // Inline when the plan kept it as part of the table (not skipped, not made separate).
+        let inline = planner
+            .lookup(CatalogId::new(class::PG_CONSTRAINT, check.oid))
+            .and_then(|id| planner.object(id))
+            .is_some_and(|o| !o.separate);
         if inline {
             items.push(format!(
                 "CONSTRAINT {} {}",
@@ -682,15 +681,6 @@ fn table_entry(
     };
     entry.relkind = table.relkind;
     Some(entry)
-}
-
-fn catalog_index(catalog: &pgferry_catalog::Catalog, table: &Table) -> usize {
-    catalog
-        .relations
-        .tables
-        .iter()
-        .position(|t| t.oid == table.oid)
-        .unwrap_or(usize::MAX)
 }
 
 /// pg_dump's default NOT NULL constraint name: `<table>_<column>_not_null`, truncated like the server
@@ -940,11 +930,8 @@ fn attrdef(planner: &Planner<'_>, object: &DumpObject, t: usize, c: usize, out: 
     let column = &table.columns[c];
     let qualified_name = qualified(planner, table);
     let name = planner.quoter.ident(&column.name);
-    let alter = if table.relkind == VIEW {
-        "ALTER VIEW"
-    } else {
-        "ALTER TABLE ONLY"
-    };
+    // pg_dump writes ALTER TABLE for views' defaults too.
+    let alter = "ALTER TABLE ONLY";
     let mut entry = new_entry(
         object.id,
         desc::DEFAULT,
@@ -959,11 +946,7 @@ fn attrdef(planner: &Planner<'_>, object: &DumpObject, t: usize, c: usize, out: 
         "{alter} {qualified_name} ALTER COLUMN {name} SET DEFAULT {};\n",
         column.default.as_deref().unwrap_or_default()
     ));
-    let drop_alter = if table.relkind == VIEW {
-        "ALTER VIEW"
-    } else {
-        "ALTER TABLE"
-    };
+    let drop_alter = "ALTER TABLE";
     entry.drop_stmt = Some(format!(
         "{drop_alter} {qualified_name} ALTER COLUMN {name} DROP DEFAULT;\n"
     ));

@@ -378,3 +378,46 @@ async fn ten_thousand_tables_take_the_same_number_of_catalog_queries_as_one() {
     let script = std::fs::read_to_string(&big_out).unwrap();
     assert_eq!(script.matches("CREATE TABLE public.t").count(), 10_000);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_snapshot_hides_later_changes() {
+    let Some(cluster) = core_cluster().await else {
+        return;
+    };
+    let holder = cluster.connect("src").await.expect("connect");
+    holder
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .expect("begin");
+    let rows = holder
+        .simple_query("SELECT pg_catalog.pg_export_snapshot()")
+        .await
+        .expect("export");
+    let snapshot = rows
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .expect("a snapshot id");
+    cluster
+        .execute_sql("src", "CREATE TABLE app.after_snapshot (x int)")
+        .await
+        .expect("later table");
+
+    let url = cluster.url("src");
+    let with_snapshot = Env::new()
+        .run(&["dump", "-s", "--snapshot", &snapshot, &url])
+        .await;
+    assert!(
+        !with_snapshot.success().contains("after_snapshot"),
+        "the snapshot saw a later table"
+    );
+    let without = Env::new()
+        .run(&["dump", "-s", "--serializable-deferrable", &url])
+        .await;
+    assert!(without
+        .success()
+        .contains("CREATE TABLE app.after_snapshot"));
+    holder.batch_execute("COMMIT").await.expect("commit");
+}

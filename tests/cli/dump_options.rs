@@ -62,8 +62,11 @@ async fn selection_and_content_options_match_pg_dump() {
         &["-x"],
         &["--no-comments"],
         &["--exclude-table", "\"Odd Schema\".\"Odd Table\""],
+        &["--quote-all-identifiers"],
+        &["--use-set-session-authorization"],
+        &["--no-tablespaces", "--no-table-access-method", "--no-toast-compression"],
     ];
-    for case in cases {
+    for (n, case) in cases.iter().enumerate() {
         let reference = pg_dump_schema(&cluster, "src", RefVersion::V18_6, case)
             .await
             .expect("pg_dump");

@@ -8,7 +8,7 @@ use crate::row::Oid;
 use crate::{Catalog, CatalogError};
 
 /// An object's address in the catalogs: which catalog (`pg_class.oid` of it) and the row's OID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct CatalogId {
     /// The OID of the system catalog holding the object (`class::PG_CLASS` for relations, ...).
     pub classid: Oid,

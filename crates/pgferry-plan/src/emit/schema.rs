@@ -306,7 +306,9 @@ fn namespace(
         owner: Some(owner.clone()),
     };
     let id = CatalogId::new(class::PG_NAMESPACE, ns.oid);
-    if is_public {
+    // pg_dump recognises the public schema's comment by its quoted name, so with --quote-all-identifiers
+    // ("public") the comment is dumped like any other; kept for identical output.
+    if is_public && name == "public" {
         // initdb's comment is the baseline: unchanged means nothing to dump, removed means an empty one.
         if object.dump.comment && !planner.options.no_comments {
             match catalog.comment(id, 0) {
@@ -315,39 +317,32 @@ fn namespace(
                 None => comment_text_entry(planner, out, object.id, "", &labels),
             }
         }
-        let base = public_schema_base_acl(&owner);
-        acl_entry(
-            planner,
-            out,
-            object,
-            AclObjectType::Schema,
-            &name,
-            None,
-            ns.acl.as_deref(),
-            &base,
-            &labels,
-            &[],
-        )?;
     } else {
         comment_entry(planner, out, object, id, 0, &labels);
-        let base = catalog
+    }
+    // The public schema's baseline is the 15+ default whatever the server, so that dumps of older servers
+    // reproduce their permissive ACL explicitly.
+    let base = if is_public {
+        public_schema_base_acl(&owner)
+    } else {
+        catalog
             .init_privs
             .get(id, 0)
             .unwrap_or(&ns.acl_default)
-            .to_owned();
-        acl_entry(
-            planner,
-            out,
-            object,
-            AclObjectType::Schema,
-            &name,
-            None,
-            ns.acl.as_deref(),
-            &base,
-            &labels,
-            &[],
-        )?;
-    }
+            .to_owned()
+    };
+    acl_entry(
+        planner,
+        out,
+        object,
+        AclObjectType::Schema,
+        &name,
+        None,
+        ns.acl.as_deref(),
+        &base,
+        &labels,
+        &[],
+    )?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use crate::quote;
+use crate::quote::{self, Quoter};
 use crate::toc::{desc, Section, Toc, TocEntry};
 
 /// How the script is written. The defaults print what `pg_dump` prints.
@@ -42,6 +42,8 @@ pub struct ScriptOptions {
     pub restrict_key: Option<String>,
     /// Whether to emit `SET transaction_timeout = 0;`, which servers before 17 reject.
     pub transaction_timeout: bool,
+    /// `--quote-all-identifiers`: quote every identifier the writer prints (owners, schemas, ...).
+    pub quote_all_identifiers: bool,
 }
 
 impl ScriptOptions {
@@ -157,6 +159,9 @@ pub fn write_script(
 ) -> io::Result<()> {
     let mut writer = ScriptWriter {
         options,
+        quoter: Quoter {
+            quote_all: options.quote_all_identifiers,
+        },
         out,
         state: SessionState::default(),
     };
@@ -173,6 +178,7 @@ struct SessionState {
 
 struct ScriptWriter<'a> {
     options: &'a ScriptOptions,
+    quoter: Quoter,
     out: &'a mut dyn Write,
     state: SessionState,
 }
@@ -248,7 +254,7 @@ impl ScriptWriter<'_> {
             if toc.header.std_strings { "on" } else { "off" }
         )?;
         if let Some(role) = &options.role {
-            writeln!(out, "SET ROLE {};", quote::ident(role))?;
+            writeln!(out, "SET ROLE {};", self.quoter.ident(role))?;
         }
         if let Some(search_path) = toc.entries.iter().find(|e| e.desc == desc::SEARCHPATH) {
             out.write_all(search_path.defn.as_deref().unwrap_or_default().as_bytes())?;
@@ -379,7 +385,11 @@ impl ScriptWriter<'_> {
         let defn = entry.defn.as_deref().unwrap_or_default();
         if options.no_owner && entry.desc == desc::SCHEMA && !defn.starts_with("--") {
             // Old dumps put AUTHORIZATION into CREATE SCHEMA; without owners it must go.
-            writeln!(self.out, "CREATE SCHEMA {};\n\n", quote::ident(&entry.tag))?;
+            writeln!(
+                self.out,
+                "CREATE SCHEMA {};\n\n",
+                self.quoter.ident(&entry.tag)
+            )?;
         } else if entry.desc == desc::BLOB_METADATA {
             self.command_per_large_object(entry, "SELECT pg_catalog.lo_create('", "')")?;
         } else if !defn.is_empty() {
@@ -395,23 +405,23 @@ impl ScriptWriter<'_> {
             && !drop.is_empty()
         {
             if entry.desc == desc::BLOB_METADATA {
-                let suffix = format!(" OWNER TO {}", quote::ident(owner));
+                let suffix = format!(" OWNER TO {}", self.quoter.ident(owner));
                 self.command_per_large_object(entry, "ALTER LARGE OBJECT ", &suffix)?;
-            } else if let Some(object) = object_description(entry) {
+            } else if let Some(object) = object_description(entry, self.quoter) {
                 write!(
                     self.out,
                     "ALTER {object} OWNER TO {};\n\n",
-                    quote::ident(owner)
+                    self.quoter.ident(owner)
                 )?;
             }
         }
         if entry.relkind == b'p' && !options.no_table_access_method {
             if let Some(am) = entry.tableam.as_deref() {
-                let table = qualified_name(entry.namespace.as_deref(), &entry.tag);
+                let table = qualified_name(self.quoter, entry.namespace.as_deref(), &entry.tag);
                 write!(
                     self.out,
                     "ALTER TABLE {table} SET ACCESS METHOD {};\n\n",
-                    quote::ident(am)
+                    self.quoter.ident(am)
                 )?;
             }
         }
@@ -431,7 +441,8 @@ impl ScriptWriter<'_> {
             return Ok(());
         }
         if user.is_empty() {
-            self.out.write_all(b"RESET SESSION AUTHORIZATION;\n\n")?;
+            self.out
+                .write_all(b"SET SESSION AUTHORIZATION DEFAULT;\n\n")?;
         } else {
             write!(
                 self.out,
@@ -456,7 +467,7 @@ impl ScriptWriter<'_> {
             write!(
                 self.out,
                 "SET default_tablespace = {};\n\n",
-                quote::ident(want)
+                self.quoter.ident(want)
             )?;
         }
         self.state.tablespace = Some(want.to_owned());
@@ -471,7 +482,7 @@ impl ScriptWriter<'_> {
         write!(
             self.out,
             "SET default_table_access_method = {};\n\n",
-            quote::ident(want)
+            self.quoter.ident(want)
         )?;
         self.state.table_am = Some(want.to_owned());
         Ok(())
@@ -499,10 +510,10 @@ impl ScriptWriter<'_> {
 }
 
 /// `schema.name`, or just `name` for objects outside schemas (pg_dump's `fmtQualifiedId`).
-fn qualified_name(schema: Option<&str>, name: &str) -> String {
+fn qualified_name(quoter: Quoter, schema: Option<&str>, name: &str) -> String {
     match schema.filter(|s| !s.is_empty()) {
-        Some(schema) => quote::qualified(schema, name),
-        None => quote::ident(name),
+        Some(schema) => quoter.qualified(schema, name),
+        None => quoter.ident(name),
     }
 }
 
@@ -512,9 +523,9 @@ fn one_line(text: &str) -> String {
 }
 
 /// The object as `ALTER ... OWNER TO` names it, or `None` for kinds without an owner.
-pub fn object_description(entry: &TocEntry) -> Option<String> {
+pub fn object_description(entry: &TocEntry, quoter: Quoter) -> Option<String> {
     let kind = entry.desc.as_str();
-    let qualified = || qualified_name(entry.namespace.as_deref(), &entry.tag);
+    let qualified = || qualified_name(quoter, entry.namespace.as_deref(), &entry.tag);
     match kind {
         desc::COLLATION
         | desc::CONVERSION
@@ -535,7 +546,7 @@ pub fn object_description(entry: &TocEntry) -> Option<String> {
         | desc::FOREIGN_DATA_WRAPPER
         | desc::SERVER
         | desc::PUBLICATION
-        | desc::SUBSCRIPTION => Some(format!("{kind} {}", quote::ident(&entry.tag))),
+        | desc::SUBSCRIPTION => Some(format!("{kind} {}", quoter.ident(&entry.tag))),
         desc::BLOB => Some(format!("LARGE OBJECT {}", entry.tag)),
         desc::AGGREGATE
         | desc::FUNCTION

@@ -1,15 +1,55 @@
-//! Default privileges and large object metadata.
+//! Default privileges (`pg_default_acl`).
+//!
+//! Large object metadata belongs here too once it is read; it is data, not schema, and is not read yet.
 
 use crate::query::Reader;
+use crate::row::Oid;
 use crate::{Catalog, CatalogError};
 
 /// Default privileges and large object metadata.
 #[derive(Debug, Clone, Default)]
-pub struct MiscCatalog {}
+pub struct MiscCatalog {
+    /// `pg_default_acl`, by OID.
+    pub default_acls: Vec<DefaultAcl>,
+}
+
+/// One `ALTER DEFAULT PRIVILEGES` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefaultAcl {
+    /// `pg_default_acl.oid`.
+    pub oid: Oid,
+    /// `defaclrole`: whose future objects.
+    pub role: Oid,
+    /// `defaclnamespace`, 0 for a global entry.
+    pub namespace: Oid,
+    /// `defaclobjtype`: `r`, `S`, `f`, `T`, `n`, or `L` (large objects, 18).
+    pub object_type: u8,
+    /// `defaclacl`.
+    pub acl: String,
+    /// What the entry is compared with: `acldefault(objtype, role)` for a global entry (sequences as `s`),
+    /// `{}` for a per-schema one, which can only add privileges.
+    pub base_acl: String,
+}
 
 pub(crate) async fn read(
-    _reader: &mut Reader<'_>,
-    _catalog: &mut Catalog,
+    reader: &mut Reader<'_>,
+    catalog: &mut Catalog,
 ) -> Result<(), CatalogError> {
+    let sql = "SELECT d.oid, d.defaclrole, d.defaclnamespace, d.defaclobjtype, d.defaclacl, \
+                      CASE WHEN d.defaclnamespace = 0 THEN \
+                          pg_catalog.acldefault(CASE WHEN d.defaclobjtype = 'S' THEN 's'::\"char\" \
+                                                     ELSE d.defaclobjtype END, d.defaclrole) \
+                      ELSE '{}' END AS acldefault \
+               FROM pg_catalog.pg_default_acl d ORDER BY d.oid";
+    for row in reader.rows("default privileges", sql).await? {
+        catalog.misc.default_acls.push(DefaultAcl {
+            oid: row.oid("oid")?,
+            role: row.oid("defaclrole")?,
+            namespace: row.oid("defaclnamespace")?,
+            object_type: row.char("defaclobjtype")?,
+            acl: row.text_or_empty("defaclacl")?,
+            base_acl: row.text_or_empty("acldefault")?,
+        });
+    }
     Ok(())
 }

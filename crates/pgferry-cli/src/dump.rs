@@ -314,6 +314,7 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
         no_tablespaces: args.no_tablespaces,
         no_table_access_method: args.no_table_access_method,
         enable_row_security: args.enable_row_security,
+        quote_all_identifiers: args.quote_all_identifiers,
         ..ScriptOptions::dump_defaults(Some(restrict_key))
     };
     Ok(options)

@@ -138,14 +138,37 @@ impl<'a> Planner<'a> {
     /// What pg_dump dumps of an object in schema `namespace` by default: everything if the schema is dumped,
     /// else nothing; extension members only their ACL.
     pub fn schema_components(&self, namespace: Oid, catalog_id: CatalogId) -> Components {
-        if self.catalog.extension_of(catalog_id).is_some() {
-            return Components::NONE;
+        if let Some(components) = self.extension_member_components(catalog_id) {
+            return components;
         }
         if self.namespace_selected(namespace) {
             Components::ALL
         } else {
             Components::NONE
         }
+    }
+
+    /// For an extension member: only its privileges (their changes against `pg_init_privs`), and only when
+    /// its extension is dumped or built in (pg_dump's rule; CREATE EXTENSION recreates the member itself).
+    /// `None` for objects that are not extension members.
+    pub fn extension_member_components(&self, catalog_id: CatalogId) -> Option<Components> {
+        let extension = self.catalog.extension_of(catalog_id)?;
+        Some(if self.extension_dumped(extension) {
+            Components::ACL_ONLY
+        } else {
+            Components::NONE
+        })
+    }
+
+    /// Whether an extension's contents count as dumped: built-in ones always (for ACL changes), others when
+    /// selected (`-e`, or everything) and not excluded.
+    pub fn extension_dumped(&self, extension: Oid) -> bool {
+        if extension <= pgferry_catalog::LAST_SYSTEM_OID {
+            return true;
+        }
+        !self.options.exclude_extensions.contains(&extension)
+            && (self.options.include_everything()
+                || self.options.include_extensions.contains(&extension))
     }
 
     /// Whether a schema's contents are dumped (`-n`/`-N`, and never the system schemas).

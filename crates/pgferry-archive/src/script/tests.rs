@@ -1,4 +1,5 @@
 use super::*;
+use crate::quote::Quoter;
 use crate::toc::{DumpId, TocHeader};
 
 fn entry(
@@ -226,7 +227,7 @@ fn owner_commands_for_routines_reuse_the_drop_statement() {
         "DROP FUNCTION s.add1(x integer);\n",
     );
     assert_eq!(
-        object_description(&e).as_deref(),
+        object_description(&e, Quoter::default()).as_deref(),
         Some("FUNCTION s.add1(x integer)")
     );
     let e = entry(
@@ -237,7 +238,7 @@ fn owner_commands_for_routines_reuse_the_drop_statement() {
         "CREATE CAST ...",
         "DROP CAST (a AS b);\n",
     );
-    assert_eq!(object_description(&e), None);
+    assert_eq!(object_description(&e, Quoter::default()), None);
 }
 
 #[test]

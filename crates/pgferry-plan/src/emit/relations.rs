@@ -10,6 +10,7 @@ use super::{acl_entry, comment_entry, new_entry, Emitter, Labels};
 use crate::acl::AclObjectType;
 use crate::model::{Components, DumpObject, ObjKind, Source};
 use crate::planner::Planner;
+use crate::quote::Quoter;
 use crate::PlanError;
 
 const VIEW: u8 = b'v';
@@ -196,8 +197,8 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
 fn table_components(planner: &Planner<'_>, table: &Table) -> Components {
     let options = planner.options;
     let id = table.catalog_id();
-    if planner.catalog.extension_of(id).is_some() {
-        return Components::NONE;
+    if let Some(components) = planner.extension_member_components(id) {
+        return components;
     }
     let selected = if options.tables_selected {
         options.include_tables.contains(&table.oid)
@@ -423,14 +424,14 @@ fn relation(
 }
 
 /// `reloptions` as pg_dump prints them: `name='value'`, joined by `, `; toast options prefixed.
-fn reloptions(options: &[String], prefix: &str, std: bool) -> Vec<String> {
+fn reloptions(quoter: Quoter, options: &[String], prefix: &str, std: bool) -> Vec<String> {
     options
         .iter()
         .map(|item| {
             let (name, value) = item.split_once('=').unwrap_or((item, ""));
             format!(
                 "{prefix}{}={}",
-                crate::quote::ident(name),
+                quoter.ident(name),
                 crate::quote::literal(value, std)
             )
         })
@@ -586,8 +587,13 @@ fn table_entry(
             ));
         }
     }
-    let mut with = reloptions(&table.reloptions, "", std);
-    with.extend(reloptions(&table.toast_reloptions, "toast.", std));
+    let mut with = reloptions(planner.quoter, &table.reloptions, "", std);
+    with.extend(reloptions(
+        planner.quoter,
+        &table.toast_reloptions,
+        "toast.",
+        std,
+    ));
     if !with.is_empty() {
         sql.push_str(&format!("\nWITH ({})", with.join(", ")));
     }
@@ -644,7 +650,13 @@ fn table_entry(
             ));
         }
     }
-    match table.replica_identity {
+    // Only tables have a replica identity to restore (foreign tables report 'n' on 18).
+    let replica_identity = if matches!(table.relkind, b'r' | PARTITIONED) {
+        table.replica_identity
+    } else {
+        b'd'
+    };
+    match replica_identity {
         b'n' => sql.push_str(&format!(
             "\nALTER TABLE ONLY {qualified_name} REPLICA IDENTITY NOTHING;\n"
         )),
@@ -753,7 +765,7 @@ fn view_entry(
     let std = planner.catalog.database.std_strings;
     let definition = table.view_definition.as_deref().unwrap_or_default();
     let definition = definition.trim_end().trim_end_matches(';');
-    let with = reloptions(&table.reloptions, "", std);
+    let with = reloptions(planner.quoter, &table.reloptions, "", std);
     let with = if with.is_empty() {
         String::new()
     } else {

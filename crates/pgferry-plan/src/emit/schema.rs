@@ -377,7 +377,8 @@ fn extension(
         tag_name: name.clone(),
         sql_name: name,
         namespace: None,
-        owner: None,
+        // Extensions have no owner; pg_dump labels their comments with an empty one ("Owner: ").
+        owner: Some(String::new()),
     };
     comment_entry(
         planner,

@@ -241,6 +241,8 @@ pub enum Source {
     NotNull(usize, usize),
     /// Another kind's record, by its index in that kind's list (the emitter knows which list).
     Index(usize),
+    /// A domain's constraint: the domain's index in `catalog.types.types` and the constraint's in its list.
+    DomainConstraint(usize, usize),
 }
 
 /// One object to dump, with what it depends on.

@@ -44,6 +44,16 @@ pub(crate) fn emit(planner: &mut Planner<'_>) -> Result<pgferry_archive::Toc, Pl
         }
         match object.kind {
             ObjKind::Namespace | ObjKind::Extension => schema::emit(planner, object, &mut out)?,
+            // PRIMARY KEY / UNIQUE / EXCLUDE constraints come with their index (rules.rs).
+            ObjKind::Constraint if matches!(object.source, crate::model::Source::Index(_)) => {
+                rules::emit(planner, object, &mut out)?
+            }
+            // A domain's CHECK constraint written on its own (types.rs).
+            ObjKind::Constraint
+                if matches!(object.source, crate::model::Source::DomainConstraint(..)) =>
+            {
+                types::emit(planner, object, &mut out)?
+            }
             ObjKind::Table
             | ObjKind::AttrDef
             | ObjKind::TableAttach

@@ -235,6 +235,9 @@ pub enum Source {
     Table(usize),
     /// A column default: table index and column index.
     AttrDef(usize, usize),
+    /// The `DEFAULT NULL` pg_dump writes for a child column whose parent has a default it does not: table
+    /// index and column index.
+    NullDefault(usize, usize),
     /// A table's CHECK constraint: table index and check index.
     Check(usize, usize),
     /// A table's NOT NULL constraint (18): table index and not-null index.
@@ -274,7 +277,9 @@ pub struct DumpObject {
     pub postponed: bool,
     /// Whether loop repair may move it to post-data (materialized views).
     pub postponable: bool,
-    /// For a default or constraint: the table's object, so loop repair can tell inline from separate.
+    /// For a default or constraint written inside its table's (or domain's) definition: that object. The
+    /// item's pg_depend edge back to it is dropped up front and loop repair may make the item separate, so set
+    /// it only for items that CREATE TABLE / CREATE DOMAIN can carry inline.
     pub owner_table: Option<DumpId>,
 }
 

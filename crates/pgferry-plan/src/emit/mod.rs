@@ -177,6 +177,14 @@ impl Emitter {
                         deps.push(dep);
                     }
                 } else if let Some(inner) = by_id.get(&dep) {
+                    // The section boundaries only order the sort; looking through them would make every
+                    // post-data entry depend on everything before it (pg_dump skips them too).
+                    if matches!(
+                        inner.kind,
+                        ObjKind::PreDataBoundary | ObjKind::PostDataBoundary
+                    ) {
+                        continue;
+                    }
                     stack.extend(inner.deps.iter().rev().copied());
                 }
             }

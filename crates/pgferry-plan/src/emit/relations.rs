@@ -50,27 +50,67 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
         }
 
         // Column defaults and generation expressions (identity columns have none).
+        let parents: Vec<&Table> = catalog
+            .relations
+            .parents
+            .get(&table.oid)
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| catalog.relations.table(*p))
+                    .collect()
+            })
+            .unwrap_or_default();
         for (ci, column) in table.columns.iter().enumerate() {
-            if column.is_dropped || column.default.is_none() || column.default_oid == 0 {
+            if column.is_dropped {
                 continue;
             }
+            let printed = column_printed(table, column);
+            let has_default = column.default.is_some() && column.default_oid != 0;
+            let (catalog_id, source, separate) = if has_default && column.generated != 0 {
+                // A generation expression has no syntax of its own: inline, or (in an inheritance child
+                // whose parents have it too) not written at all.
+                if !printed
+                    && parent_column(&parents, &column.name).is_some_and(|p| p.generated != 0)
+                {
+                    continue;
+                }
+                (
+                    CatalogId::new(class::PG_ATTRDEF, column.default_oid),
+                    Source::AttrDef(ti, ci),
+                    false,
+                )
+            } else if has_default {
+                // View defaults cannot be written inline; a column that is not printed cannot carry one
+                // either.
+                let separate = table.relkind == VIEW || !printed;
+                (
+                    CatalogId::new(class::PG_ATTRDEF, column.default_oid),
+                    Source::AttrDef(ti, ci),
+                    separate,
+                )
+            } else if needs_null_default(table, column, &parents) {
+                // The child dropped a default its parent has: an explicit DEFAULT NULL keeps the restored
+                // child from inheriting it (pg_dump does the same).
+                (CatalogId::new(0, 0), Source::NullDefault(ti, ci), !printed)
+            } else {
+                continue;
+            };
             let def = planner.add(
                 ObjKind::AttrDef,
-                CatalogId::new(class::PG_ATTRDEF, column.default_oid),
+                catalog_id,
                 table.name.clone(),
                 table.namespace,
                 Components {
                     definition: dump.definition,
                     ..Components::NONE
                 },
-                Source::AttrDef(ti, ci),
+                source,
             );
             let object = planner.object_mut(def).expect("just added");
             object.tiebreak = vec![format!("{:010}", column.attnum)];
             object.owner_table = Some(id);
-            // View defaults cannot be written inline; a column that is not printed cannot carry one either.
-            object.separate = table.relkind == VIEW || !column_printed(table, column);
-            if object.separate {
+            object.separate = separate;
+            if separate {
                 object.add_dep(id);
             } else {
                 planner.add_dep(id, def);
@@ -220,7 +260,26 @@ fn table_components(planner: &Planner<'_>, table: &Table) -> Components {
 
 /// Whether CREATE TABLE lists the column: local columns, and every column of a partition.
 fn column_printed(table: &Table, column: &Column) -> bool {
-    !column.is_dropped && (column.is_local || table.is_partition) && table.of_type.is_none()
+    !column.is_dropped && (column.is_local || table.is_partition)
+}
+
+/// Whether a child column without a default needs an explicit `DEFAULT NULL`, because a parent's column has
+/// a default the restored child would otherwise inherit.
+fn needs_null_default(table: &Table, column: &Column, parents: &[&Table]) -> bool {
+    column.default.is_none()
+        && column.generated == 0
+        && column.identity == 0
+        && !table.is_partition
+        && parent_column(parents, &column.name).is_some_and(|p| {
+            p.default.is_some() && p.generated == 0 && p.default.as_deref() != Some("NULL")
+        })
+}
+
+/// The column of the same name in the first parent that has one.
+fn parent_column<'c>(parents: &[&'c Table], name: &str) -> Option<&'c Column> {
+    parents
+        .iter()
+        .find_map(|p| p.columns.iter().find(|c| !c.is_dropped && c.name == name))
 }
 
 pub(super) fn emit(
@@ -230,7 +289,7 @@ pub(super) fn emit(
 ) -> Result<(), PlanError> {
     match (object.kind, object.source) {
         (ObjKind::Table, Source::Table(i)) => relation(planner, object, i, out),
-        (ObjKind::AttrDef, Source::AttrDef(t, c)) => {
+        (ObjKind::AttrDef, Source::AttrDef(t, c) | Source::NullDefault(t, c)) => {
             attrdef(planner, object, t, c, out);
             Ok(())
         }
@@ -462,13 +521,6 @@ fn table_entry(
         sql.push_str(&format!(" OF {of_type}"));
     }
 
-    // Defaults that loop repair (or a view) made separate entries are not written inline.
-    let is_separate = |catalog_id: CatalogId| {
-        planner
-            .lookup(catalog_id)
-            .and_then(|id| planner.object(id))
-            .is_some_and(|o| o.separate)
-    };
     let parents: Vec<&Table> = catalog
         .relations
         .parents
@@ -482,15 +534,25 @@ fn table_entry(
 
     let mut items: Vec<String> = Vec::new();
     for column in table.columns.iter().filter(|c| !c.is_dropped) {
-        let printed = column_printed(table, column);
-        let has_default = column.default.is_some()
-            && !is_separate(CatalogId::new(class::PG_ATTRDEF, column.default_oid));
-        let generated = column.generated != 0;
+        // Inherited columns come with INHERITS; their defaults, if their own, are separate entries.
+        if !column_printed(table, column) {
+            continue;
+        }
+        let attrdef = planner
+            .lookup(CatalogId::new(class::PG_ATTRDEF, column.default_oid))
+            .filter(|_| column.default_oid != 0)
+            .and_then(|id| planner.object(id));
+        let inline_default: Option<&str> = match attrdef {
+            Some(object) if !object.separate => column.default.as_deref(),
+            Some(_) => None,
+            None if needs_null_default(table, column, &parents) => Some("NULL"),
+            None => None,
+        };
+        let print_default = inline_default.is_some();
         let (print_not_null, not_null_name, no_inherit) =
             not_null_of(planner, table, column, &parents, version);
-        let print_default =
-            has_default && (printed || table.of_type.is_some() || generated || !column.is_local);
-        if !(printed || print_default || print_not_null) {
+        // A typed table lists only the columns it adds something to.
+        if table.of_type.is_some() && !print_default && !print_not_null {
             continue;
         }
         let mut item = q.ident(&column.name);
@@ -498,8 +560,7 @@ fn table_entry(
             item.push(' ');
             item.push_str(&column.type_name);
         }
-        if print_default {
-            let expr = column.default.as_deref().unwrap_or_default();
+        if let Some(expr) = inline_default {
             match column.generated {
                 b's' => item.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED")),
                 b'v' => item.push_str(&format!(" GENERATED ALWAYS AS ({expr})")),
@@ -940,6 +1001,14 @@ fn attrdef(planner: &Planner<'_>, object: &DumpObject, t: usize, c: usize, out: 
     let catalog = planner.catalog;
     let table = &catalog.relations.tables[t];
     let column = &table.columns[c];
+    // A manufactured DEFAULT NULL has no pg_attrdef row.
+    let (expr, oid) = match object.source {
+        Source::NullDefault(..) => ("NULL", 0),
+        _ => (
+            column.default.as_deref().unwrap_or_default(),
+            column.default_oid,
+        ),
+    };
     let qualified_name = qualified(planner, table);
     let name = planner.quoter.ident(&column.name);
     // pg_dump writes ALTER TABLE for views' defaults too.
@@ -951,12 +1020,12 @@ fn attrdef(planner: &Planner<'_>, object: &DumpObject, t: usize, c: usize, out: 
         Section::PreData,
     );
     entry.table_oid = class::PG_ATTRDEF;
-    entry.oid = column.default_oid;
+    entry.oid = oid;
     entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
     entry.owner = Some(catalog.role_name(table.owner).to_owned());
     entry.defn = Some(format!(
         "{alter} {qualified_name} ALTER COLUMN {name} SET DEFAULT {};\n",
-        column.default.as_deref().unwrap_or_default()
+        expr
     ));
     let drop_alter = "ALTER TABLE";
     entry.drop_stmt = Some(format!(

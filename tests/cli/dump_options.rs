@@ -72,6 +72,14 @@ async fn selection_and_content_options_match_pg_dump() {
         &["-x"],
         &["--no-comments"],
         &["--exclude-table", "\"Odd Schema\".\"Odd Table\""],
+        &["--table-and-children", "app.events"],
+        &["--exclude-table-and-children", "app.books"],
+        &[
+            "-n",
+            "app",
+            "--exclude-table-data-and-children",
+            "app.events",
+        ],
         &["--quote-all-identifiers"],
         &["--use-set-session-authorization"],
         &[
@@ -116,6 +124,8 @@ async fn selection_and_content_options_match_pg_dump() {
                 "-T",
                 "--section",
                 "--exclude-table",
+                "--table-and-children",
+                "--exclude-table-and-children",
                 "--use-set-session-authorization",
             ]
             .contains(a)
@@ -466,4 +476,57 @@ async fn an_imported_snapshot_hides_later_changes() {
         .success()
         .contains("CREATE TABLE app.after_snapshot"));
     holder.batch_execute("COMMIT").await.expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filter_files_select_like_the_options_they_stand_for() {
+    let Some(cluster) = core_cluster().await else {
+        return;
+    };
+    let env = Env::new();
+    let filter = env.home().join("filter.txt");
+    std::fs::write(
+        &filter,
+        "# only the events tree and the authors, without their Odd neighbours\n\
+         include table_and_children app.events\n\
+         include table app.authors\n\
+         exclude table app.events_rest\n",
+    )
+    .unwrap();
+    let url = cluster.url("src");
+    let with_filter = env
+        .run(&[
+            "dump",
+            "-s",
+            "--restrict-key",
+            "k",
+            "--filter",
+            filter.to_str().unwrap(),
+            &url,
+        ])
+        .await;
+    let with_options = env
+        .run(&[
+            "dump",
+            "-s",
+            "--restrict-key",
+            "k",
+            "--table-and-children",
+            "app.events",
+            "-t",
+            "app.authors",
+            "-T",
+            "app.events_rest",
+            &url,
+        ])
+        .await;
+    assert_eq!(with_filter.success(), with_options.success());
+    assert!(with_filter.stdout.contains("CREATE TABLE app.events_2024"));
+    assert!(!with_filter.stdout.contains("CREATE TABLE app.events_rest"));
+    let bad = env.home().join("bad.txt");
+    std::fs::write(&bad, "include table_data app.authors\n").unwrap();
+    let run = env
+        .run(&["dump", "-s", "--filter", bad.to_str().unwrap(), &url])
+        .await;
+    assert!(run.one_line_failure().contains("line 1"), "{run:?}");
 }

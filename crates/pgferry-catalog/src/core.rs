@@ -214,7 +214,7 @@ pub(crate) async fn read_comments(
         });
     }
     let sql = "SELECT classoid, objoid, objsubid, provider, label FROM pg_catalog.pg_seclabel \
-               ORDER BY classoid, objoid, objsubid";
+               ORDER BY classoid, objoid, objsubid, provider";
     for row in reader.rows("security labels", sql).await? {
         catalog.seclabels.push(crate::SecLabel {
             object: crate::CatalogId::new(row.oid("classoid")?, row.oid("objoid")?),

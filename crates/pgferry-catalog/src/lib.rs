@@ -128,6 +128,8 @@ pub struct Catalog {
     pub lock_statements: usize,
     /// Comment lookup by object and sub-id (built by [`Catalog::build_indexes`]).
     comment_index: HashMap<(CatalogId, i32), usize>,
+    /// Security labels by object and sub-id, in provider order.
+    seclabel_index: HashMap<(CatalogId, i32), Vec<usize>>,
 }
 
 impl Catalog {
@@ -163,8 +165,28 @@ impl Catalog {
             .map(|&i| self.comments[i].description.as_str())
     }
 
+    /// The security labels on an object (`subid` 0) or column, in provider order.
+    pub fn seclabels(&self, id: CatalogId, subid: i32) -> Vec<&SecLabel> {
+        match self.seclabel_index.get(&(id, subid)) {
+            Some(found) => found.iter().map(|&i| &self.seclabels[i]).collect(),
+            None if self.seclabel_index.is_empty() => self
+                .seclabels
+                .iter()
+                .filter(|l| l.object == id && l.subid == subid)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// Builds the lookup indexes after the model was filled; [`read_catalog`] calls it.
     pub fn build_indexes(&mut self) {
+        self.seclabel_index = HashMap::new();
+        for (i, label) in self.seclabels.iter().enumerate() {
+            self.seclabel_index
+                .entry((label.object, label.subid))
+                .or_default()
+                .push(i);
+        }
         self.comment_index = self
             .comments
             .iter()

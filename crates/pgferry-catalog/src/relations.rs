@@ -294,6 +294,17 @@ pub(crate) async fn read_tables(
             ..Table::default()
         });
     }
+    // Inheritance is plain catalog data: read before locking, so that selection can follow it
+    // (--table-and-children).
+    let sql = "SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits ORDER BY inhrelid, inhseqno";
+    for row in reader.rows("inheritance", sql).await? {
+        catalog
+            .relations
+            .parents
+            .entry(row.oid("inhrelid")?)
+            .or_default()
+            .push(row.oid("inhparent")?);
+    }
     Ok(())
 }
 
@@ -435,16 +446,6 @@ pub(crate) async fn read_details(
             .relations
             .view_rules
             .insert(row.oid("oid")?, row.oid("ev_class")?);
-    }
-
-    let sql = "SELECT inhrelid, inhparent FROM pg_catalog.pg_inherits ORDER BY inhrelid, inhseqno";
-    for row in reader.rows("inheritance", sql).await? {
-        catalog
-            .relations
-            .parents
-            .entry(row.oid("inhrelid")?)
-            .or_default()
-            .push(row.oid("inhparent")?);
     }
 
     let sql = format!(

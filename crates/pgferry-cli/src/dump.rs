@@ -53,6 +53,18 @@ pub(crate) struct DumpArgs {
     #[arg(long = "exclude-table-data", value_name = "PATTERN")]
     exclude_table_data: Vec<String>,
 
+    /// Like -t, and also every partition and inheritance child of the matching tables.
+    #[arg(long = "table-and-children", value_name = "PATTERN")]
+    tables_and_children: Vec<String>,
+
+    /// Like -T, and also every partition and inheritance child of the matching tables.
+    #[arg(long = "exclude-table-and-children", value_name = "PATTERN")]
+    exclude_tables_and_children: Vec<String>,
+
+    /// Like --exclude-table-data, and also for every partition and inheritance child.
+    #[arg(long = "exclude-table-data-and-children", value_name = "PATTERN")]
+    exclude_table_data_and_children: Vec<String>,
+
     /// Dump only the matching extensions.
     #[arg(short = 'e', long = "extension", value_name = "PATTERN")]
     extensions: Vec<String>,
@@ -247,6 +259,21 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     options.exclude_tables = [args.exclude_tables.clone(), filter.exclude_tables].concat();
     options.exclude_table_data =
         [args.exclude_table_data.clone(), filter.exclude_table_data].concat();
+    options.tables_and_children = [
+        args.tables_and_children.clone(),
+        filter.include_tables_and_children,
+    ]
+    .concat();
+    options.exclude_tables_and_children = [
+        args.exclude_tables_and_children.clone(),
+        filter.exclude_tables_and_children,
+    ]
+    .concat();
+    options.exclude_table_data_and_children = [
+        args.exclude_table_data_and_children.clone(),
+        filter.exclude_table_data_and_children,
+    ]
+    .concat();
     options.extensions = [args.extensions.clone(), filter.include_extensions].concat();
     options.exclude_extensions =
         [args.exclude_extensions.clone(), filter.exclude_extensions].concat();

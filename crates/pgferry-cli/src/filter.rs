@@ -11,6 +11,9 @@ pub(crate) struct FilterPatterns {
     pub(crate) include_tables: Vec<String>,
     pub(crate) exclude_tables: Vec<String>,
     pub(crate) exclude_table_data: Vec<String>,
+    pub(crate) include_tables_and_children: Vec<String>,
+    pub(crate) exclude_tables_and_children: Vec<String>,
+    pub(crate) exclude_table_data_and_children: Vec<String>,
     pub(crate) include_extensions: Vec<String>,
     pub(crate) exclude_extensions: Vec<String>,
 }
@@ -61,16 +64,20 @@ impl FilterPatterns {
                 ("exclude", "table_data") => self.exclude_table_data.push(pattern),
                 ("include", "extension") => self.include_extensions.push(pattern),
                 ("exclude", "extension") => self.exclude_extensions.push(pattern),
-                (
-                    "include" | "exclude",
-                    "table_and_children" | "table_data_and_children" | "foreign_data",
-                ) => {
+                ("include", "table_and_children") => self.include_tables_and_children.push(pattern),
+                ("exclude", "table_and_children") => self.exclude_tables_and_children.push(pattern),
+                ("exclude", "table_data_and_children") => {
+                    self.exclude_table_data_and_children.push(pattern)
+                }
+                ("include" | "exclude", "foreign_data") => {
                     return Err(error(&format!(
                         "\"{kind}\" filters are not implemented in pgferry yet"
                     )));
                 }
-                ("include", "table_data") => {
-                    return Err(error("include filter for \"table_data\" is not allowed"))
+                ("include", "table_data" | "table_data_and_children") => {
+                    return Err(error(&format!(
+                        "include filter for \"{kind}\" is not allowed"
+                    )))
                 }
                 ("include" | "exclude", other) => {
                     return Err(error(&format!("unsupported filter object \"{other}\"")))

@@ -39,6 +39,12 @@ pub struct DumpOptions {
     pub exclude_tables: Vec<String>,
     /// `--exclude-table-data`.
     pub exclude_table_data: Vec<String>,
+    /// `--table-and-children`: like `-t`, with every inheritance child and partition below a match.
+    pub tables_and_children: Vec<String>,
+    /// `--exclude-table-and-children`.
+    pub exclude_tables_and_children: Vec<String>,
+    /// `--exclude-table-data-and-children`.
+    pub exclude_table_data_and_children: Vec<String>,
     /// `-e`.
     pub extensions: Vec<String>,
     /// `--exclude-extension`.
@@ -150,6 +156,9 @@ struct Selection {
     tables: Vec<NamePattern>,
     exclude_tables: Vec<NamePattern>,
     exclude_table_data: Vec<NamePattern>,
+    tables_and_children: Vec<NamePattern>,
+    exclude_tables_and_children: Vec<NamePattern>,
+    exclude_table_data_and_children: Vec<NamePattern>,
     extensions: Vec<NamePattern>,
     exclude_extensions: Vec<NamePattern>,
 }
@@ -172,6 +181,12 @@ impl Selection {
             tables: compile(&options.tables, true)?,
             exclude_tables: compile(&options.exclude_tables, true)?,
             exclude_table_data: compile(&options.exclude_table_data, true)?,
+            tables_and_children: compile(&options.tables_and_children, true)?,
+            exclude_tables_and_children: compile(&options.exclude_tables_and_children, true)?,
+            exclude_table_data_and_children: compile(
+                &options.exclude_table_data_and_children,
+                true,
+            )?,
             extensions: compile(&options.extensions, false)?,
             exclude_extensions: compile(&options.exclude_extensions, false)?,
         })
@@ -182,6 +197,54 @@ impl Selection {
         patterns.iter().any(|p| p.matches(schema, &table.name))
     }
 
+    /// Whether `table` or one of its ancestors (inheritance parents, partitioned parents) matches.
+    fn self_or_ancestor_matches(
+        patterns: &[NamePattern],
+        catalog: &Catalog,
+        table: &Table,
+    ) -> bool {
+        if patterns.is_empty() {
+            return false;
+        }
+        let mut seen = HashSet::new();
+        let mut pending = vec![table.oid];
+        while let Some(oid) = pending.pop() {
+            if !seen.insert(oid) {
+                continue;
+            }
+            let Some(current) = catalog.relations.table(oid) else {
+                continue;
+            };
+            if Self::table_matches(patterns, catalog, current) {
+                return true;
+            }
+            pending.extend(
+                catalog
+                    .relations
+                    .parents
+                    .get(&oid)
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            );
+        }
+        false
+    }
+
+    fn included_by_table_patterns(&self, catalog: &Catalog, table: &Table) -> bool {
+        Self::table_matches(&self.tables, catalog, table)
+            || Self::self_or_ancestor_matches(&self.tables_and_children, catalog, table)
+    }
+
+    fn excluded_by_table_patterns(&self, catalog: &Catalog, table: &Table) -> bool {
+        Self::table_matches(&self.exclude_tables, catalog, table)
+            || Self::self_or_ancestor_matches(&self.exclude_tables_and_children, catalog, table)
+    }
+
+    fn tables_given(&self) -> bool {
+        !self.tables.is_empty() || !self.tables_and_children.is_empty()
+    }
+
     /// pg_dump locks the plain and partitioned tables whose definition or data it dumps.
     fn should_lock(&self, catalog: &Catalog, table: &Table) -> bool {
         if !matches!(table.relkind, b'r' | b'p')
@@ -190,15 +253,15 @@ impl Selection {
             return false;
         }
         let schema = catalog.namespace_name(table.namespace);
-        if !self.tables.is_empty() {
-            return Self::table_matches(&self.tables, catalog, table)
-                && !Self::table_matches(&self.exclude_tables, catalog, table);
+        if self.tables_given() {
+            return self.included_by_table_patterns(catalog, table)
+                && !self.excluded_by_table_patterns(catalog, table);
         }
         let schema_in =
             self.schemas.is_empty() || self.schemas.iter().any(|p| p.matches_name(schema));
         schema_in
             && !self.exclude_schemas.iter().any(|p| p.matches_name(schema))
-            && !Self::table_matches(&self.exclude_tables, catalog, table)
+            && !self.excluded_by_table_patterns(catalog, table)
     }
 
     /// Turns the patterns into OID sets in the plan options.
@@ -280,16 +343,28 @@ impl Selection {
             ));
         }
         plan.exclude_schemas = schema_oids(&self.exclude_schemas, false)?;
-        plan.tables_selected = !self.tables.is_empty();
+        plan.tables_selected = self.tables_given();
         // pg_dump always insists that -t finds something (with --strict-names, every pattern must).
         plan.include_tables = table_oids(&self.tables, strict)?;
+        plan.include_tables.extend(with_children(
+            catalog,
+            table_oids(&self.tables_and_children, strict)?,
+        ));
         if plan.tables_selected && plan.include_tables.is_empty() {
             return Err(DumpError::Selection(
                 "no matching tables were found".to_owned(),
             ));
         }
         plan.exclude_tables = table_oids(&self.exclude_tables, false)?;
+        plan.exclude_tables.extend(with_children(
+            catalog,
+            table_oids(&self.exclude_tables_and_children, false)?,
+        ));
         plan.exclude_table_data = table_oids(&self.exclude_table_data, false)?;
+        plan.exclude_table_data.extend(with_children(
+            catalog,
+            table_oids(&self.exclude_table_data_and_children, false)?,
+        ));
         plan.include_extensions = extension_oids(&self.extensions, strict)?;
         if !self.extensions.is_empty() && plan.include_extensions.is_empty() {
             return Err(DumpError::Selection(
@@ -303,6 +378,24 @@ impl Selection {
 
 /// The session a dump runs in, for callers that drive the steps themselves.
 pub type DumpSession = Session;
+
+/// `tables` and every relation that inherits from them or is a partition of them, at any depth.
+fn with_children(catalog: &Catalog, tables: HashSet<u32>) -> HashSet<u32> {
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+    for (child, parents) in &catalog.relations.parents {
+        for parent in parents {
+            children.entry(*parent).or_default().push(*child);
+        }
+    }
+    let mut result = HashSet::new();
+    let mut pending: Vec<u32> = tables.into_iter().collect();
+    while let Some(oid) = pending.pop() {
+        if result.insert(oid) {
+            pending.extend(children.get(&oid).into_iter().flatten().copied());
+        }
+    }
+    result
+}
 
 /// A random key for psql's `\restrict`, as pg_dump makes one: 63 letters and digits.
 pub fn random_restrict_key() -> String {

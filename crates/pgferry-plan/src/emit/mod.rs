@@ -236,13 +236,53 @@ pub(crate) fn comment_entry(
     subid: i32,
     labels: &Labels<'_>,
 ) {
-    if planner.options.no_comments || !object.dump.comment {
+    if !planner.options.no_comments && object.dump.comment {
+        if let Some(text) = planner.catalog.comment(catalog_id, subid) {
+            comment_text_entry(planner, out, object.id, text, labels);
+        }
+    }
+    // Security labels go wherever comments go, right after them, as pg_dump writes them.
+    seclabel_entry(planner, out, object, catalog_id, subid, labels);
+}
+
+/// Adds the SECURITY LABEL entry for an object's labels (one entry for all its providers), if it has any and
+/// labels are dumped.
+pub(crate) fn seclabel_entry(
+    planner: &Planner<'_>,
+    out: &mut Emitter,
+    object: &DumpObject,
+    catalog_id: CatalogId,
+    subid: i32,
+    labels: &Labels<'_>,
+) {
+    if planner.options.no_security_labels || !object.dump.seclabel {
         return;
     }
-    let Some(text) = planner.catalog.comment(catalog_id, subid) else {
+    let found = planner.catalog.seclabels(catalog_id, subid);
+    if found.is_empty() {
         return;
-    };
-    comment_text_entry(planner, out, object.id, text, labels);
+    }
+    let std = planner.catalog.database.std_strings;
+    let mut sql = String::new();
+    for label in found {
+        sql.push_str(&format!(
+            "SECURITY LABEL FOR {} ON {} {} IS {};\n",
+            planner.quoter.ident(&label.provider),
+            labels.kind,
+            labels.sql_name,
+            quote::literal(&label.label, std)
+        ));
+    }
+    let mut entry = new_entry(
+        DumpId(0),
+        desc::SECURITY_LABEL,
+        format!("{} {}", labels.kind, labels.tag_name),
+        Section::None,
+    );
+    entry.namespace = labels.namespace.clone();
+    entry.owner = labels.owner.clone();
+    entry.defn = Some(sql);
+    out.extra_entry(entry, vec![object.id]);
 }
 
 /// Adds a COMMENT entry with the given text.
@@ -329,3 +369,6 @@ pub(crate) fn section_of(object: &DumpObject) -> Section {
         Section::Data
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,8 +8,11 @@
 //!
 //! The byte-level formats (custom, directory, tar) join this crate with the archives issue.
 
+pub mod format;
 pub mod quote;
+pub mod read;
 pub mod script;
 mod toc;
+pub mod write;
 
 pub use toc::{desc, DumpId, Section, Toc, TocEntry, TocHeader};

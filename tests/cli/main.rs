@@ -2,7 +2,9 @@
 
 mod check_versions;
 mod conn_errors;
+mod data_roundtrip;
 mod dump_options;
+mod list;
 mod pooler;
 mod schema_roundtrip;
 mod support;

@@ -41,15 +41,35 @@ pub struct ArchiveVersion {
 
 impl ArchiveVersion {
     /// 1.12: one BLOB entry per large object.
-    pub const V1_12: ArchiveVersion = ArchiveVersion { major: 1, minor: 12, rev: 0 };
+    pub const V1_12: ArchiveVersion = ArchiveVersion {
+        major: 1,
+        minor: 12,
+        rev: 0,
+    };
     /// 1.13: the SEARCHPATH entry.
-    pub const V1_13: ArchiveVersion = ArchiveVersion { major: 1, minor: 13, rev: 0 };
+    pub const V1_13: ArchiveVersion = ArchiveVersion {
+        major: 1,
+        minor: 13,
+        rev: 0,
+    };
     /// 1.14: the `tableam` TOC field (pg_dump 12 to 15). pgferry's default: every pg_restore from 12 reads it.
-    pub const V1_14: ArchiveVersion = ArchiveVersion { major: 1, minor: 14, rev: 0 };
+    pub const V1_14: ArchiveVersion = ArchiveVersion {
+        major: 1,
+        minor: 14,
+        rev: 0,
+    };
     /// 1.15: the compression algorithm byte (pg_dump 16).
-    pub const V1_15: ArchiveVersion = ArchiveVersion { major: 1, minor: 15, rev: 0 };
+    pub const V1_15: ArchiveVersion = ArchiveVersion {
+        major: 1,
+        minor: 15,
+        rev: 0,
+    };
     /// 1.16: BLOB METADATA groups and the `relkind` TOC field (pg_dump 17, 18).
-    pub const V1_16: ArchiveVersion = ArchiveVersion { major: 1, minor: 16, rev: 0 };
+    pub const V1_16: ArchiveVersion = ArchiveVersion {
+        major: 1,
+        minor: 16,
+        rev: 0,
+    };
     /// The oldest version pgferry reads.
     pub const OLDEST_READ: ArchiveVersion = Self::V1_12;
     /// The newest version pgferry reads and writes.
@@ -129,7 +149,10 @@ pub struct Compression {
 
 impl Compression {
     /// No compression.
-    pub const NONE: Compression = Compression { method: CompressionMethod::None, level: None };
+    pub const NONE: Compression = Compression {
+        method: CompressionMethod::None,
+        level: None,
+    };
 }
 
 /// The five bytes every custom archive and `toc.dat` starts with.
@@ -145,7 +168,9 @@ pub fn detect_format(first_bytes: &[u8]) -> Option<ArchiveFormat> {
     if first_bytes.len() >= 262 && &first_bytes[257..262] == b"ustar" {
         return Some(ArchiveFormat::Tar);
     }
-    if first_bytes.len() < 512 && MAGIC.starts_with(&first_bytes[..first_bytes.len().min(MAGIC.len())]) {
+    if first_bytes.len() < 512
+        && MAGIC.starts_with(&first_bytes[..first_bytes.len().min(MAGIC.len())])
+    {
         return None;
     }
     Some(ArchiveFormat::Plain)
@@ -157,13 +182,22 @@ mod tests {
 
     #[test]
     fn formats_are_told_apart_by_their_first_bytes() {
-        assert_eq!(detect_format(b"PGDMP\x01\x10\x00"), Some(ArchiveFormat::Custom));
+        assert_eq!(
+            detect_format(b"PGDMP\x01\x10\x00"),
+            Some(ArchiveFormat::Custom)
+        );
         let mut tar = vec![0u8; 512];
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(detect_format(&tar), Some(ArchiveFormat::Tar));
-        assert_eq!(detect_format(b"--\n-- PostgreSQL database dump\n"), Some(ArchiveFormat::Plain));
+        assert_eq!(
+            detect_format(b"--\n-- PostgreSQL database dump\n"),
+            Some(ArchiveFormat::Plain)
+        );
         assert_eq!(detect_format(b"PG"), None);
-        assert_eq!(CompressionMethod::from_code(3), Some(CompressionMethod::Zstd));
+        assert_eq!(
+            CompressionMethod::from_code(3),
+            Some(CompressionMethod::Zstd)
+        );
         assert_eq!(ArchiveVersion::V1_14.to_string(), "1.14-0");
     }
 }

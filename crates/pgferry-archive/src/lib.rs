@@ -15,4 +15,6 @@ pub mod script;
 mod toc;
 pub mod write;
 
-pub use toc::{desc, DumpId, Section, Toc, TocEntry, TocHeader};
+pub use toc::{
+    desc, ArchiveHeader, CreationTime, DataLocation, DumpId, Section, Toc, TocEntry, TocHeader,
+};

@@ -44,6 +44,9 @@ pub struct ScriptOptions {
     pub transaction_timeout: bool,
     /// `--quote-all-identifiers`: quote every identifier the writer prints (owners, schemas, ...).
     pub quote_all_identifiers: bool,
+    /// `--disable-triggers`: in a data-only script, wrap each table's data in `ALTER TABLE ... DISABLE
+    /// TRIGGER ALL` / `ENABLE TRIGGER ALL`, run as the session's initial (super)user.
+    pub disable_triggers: bool,
 }
 
 impl ScriptOptions {
@@ -315,7 +318,7 @@ impl ScriptWriter<'_> {
     fn entry(&mut self, toc: &Toc, entry: &TocEntry, data: &mut dyn DataSource) -> io::Result<()> {
         let want = wanted(entry, self.options);
         if want.schema {
-            self.print_entry(entry, "")?;
+            self.print_entry(toc, entry, "")?;
             if matches!(
                 entry.desc.as_str(),
                 desc::DATABASE | desc::DATABASE_PROPERTIES
@@ -325,17 +328,34 @@ impl ScriptWriter<'_> {
         }
         if want.data {
             if entry.had_dumper {
-                self.print_entry(entry, "Data for ")?;
-                self.become_owner(entry)?;
-                if let Some(copy) = entry.copy_stmt.as_deref().filter(|c| !c.is_empty()) {
-                    self.out.write_all(copy.as_bytes())?;
+                self.print_entry(toc, entry, "Data for ")?;
+                if entry.desc == desc::BLOBS {
+                    data.write_data(entry, self.out)?;
+                } else {
+                    self.set_triggers(entry, "DISABLE")?;
+                    self.become_owner(entry)?;
+                    if let Some(copy) = entry.copy_stmt.as_deref().filter(|c| !c.is_empty()) {
+                        self.out.write_all(copy.as_bytes())?;
+                    }
+                    data.write_data(entry, self.out)?;
+                    self.set_triggers(entry, "ENABLE")?;
                 }
-                data.write_data(entry, self.out)?;
             } else {
-                self.print_entry(entry, "")?;
+                self.print_entry(toc, entry, "")?;
             }
         }
         Ok(())
+    }
+
+    /// `--disable-triggers` in a data-only script: `ALTER TABLE ... DISABLE|ENABLE TRIGGER ALL` around a
+    /// table's data, as the initial session user (pg_restore's superuser).
+    fn set_triggers(&mut self, entry: &TocEntry, action: &str) -> io::Result<()> {
+        if self.options.schema || !self.options.disable_triggers {
+            return Ok(());
+        }
+        self.become_user("")?;
+        let table = qualified_name(self.quoter, entry.namespace.as_deref(), &entry.tag);
+        write!(self.out, "ALTER TABLE {table} {action} TRIGGER ALL;\n\n")
     }
 
     /// `\connect` to the database just created; psql needs restricted mode lifted for it.
@@ -352,7 +372,7 @@ impl ScriptWriter<'_> {
         self.fixed_settings(toc)
     }
 
-    fn print_entry(&mut self, entry: &TocEntry, prefix: &str) -> io::Result<()> {
+    fn print_entry(&mut self, toc: &Toc, entry: &TocEntry, prefix: &str) -> io::Result<()> {
         let options = self.options;
         self.become_owner(entry)?;
         self.select_tablespace(entry.tablespace.as_deref())?;
@@ -392,6 +412,8 @@ impl ScriptWriter<'_> {
             )?;
         } else if entry.desc == desc::BLOB_METADATA {
             self.command_per_large_object(entry, "SELECT pg_catalog.lo_create('", "')")?;
+        } else if entry.desc == desc::ACL && entry.tag.starts_with("LARGE OBJECTS") {
+            self.acl_per_large_object(toc, entry)?;
         } else if !defn.is_empty() {
             write!(self.out, "{defn}\n\n")?;
         }
@@ -436,8 +458,12 @@ impl ScriptWriter<'_> {
         if self.options.no_owner || !self.options.use_set_session_authorization {
             return Ok(());
         }
-        let user = entry.owner.clone().unwrap_or_default();
-        if self.state.user.as_deref() == Some(user.as_str()) {
+        self.become_user(entry.owner.as_deref().unwrap_or_default())
+    }
+
+    /// `SET SESSION AUTHORIZATION` to `user` (`DEFAULT` for an empty one) unless it is the current one.
+    fn become_user(&mut self, user: &str) -> io::Result<()> {
+        if self.state.user.as_deref() == Some(user) {
             return Ok(());
         }
         if user.is_empty() {
@@ -447,10 +473,10 @@ impl ScriptWriter<'_> {
             write!(
                 self.out,
                 "SET SESSION AUTHORIZATION {};\n\n",
-                quote::literal(&user, true)
+                quote::literal(user, true)
             )?;
         }
-        self.state.user = Some(user);
+        self.state.user = Some(user.to_owned());
         Ok(())
     }
 
@@ -507,6 +533,73 @@ impl ScriptWriter<'_> {
         self.out.write_all(b"\n")?;
         Ok(())
     }
+}
+
+impl ScriptWriter<'_> {
+    /// An ACL entry of a group of large objects ("LARGE OBJECTS 1..2") holds the commands for the first one;
+    /// each command is repeated for every large object of the group's BLOB METADATA entry (its first
+    /// dependency), with the OID after "LARGE OBJECT " replaced.
+    fn acl_per_large_object(&mut self, toc: &Toc, entry: &TocEntry) -> io::Result<()> {
+        let metadata = entry
+            .dependencies
+            .first()
+            .and_then(|id| toc.entry(*id))
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "could not find the large objects of entry {} ({})",
+                    entry.dump_id, entry.tag
+                ))
+            })?;
+        let defn = entry.defn.as_deref().unwrap_or_default();
+        for (before, after) in split_large_object_commands(defn) {
+            self.command_per_large_object(metadata, &before, &after)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits ACL commands on one large object into (text before the OID, text after it up to the semicolon),
+/// skipping double-quoted role names, as pg_restore does.
+fn split_large_object_commands(defn: &str) -> Vec<(String, String)> {
+    const MARKER: &str = "LARGE OBJECT ";
+    let bytes = defn.as_bytes();
+    let mut commands = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    let mut second: Option<usize> = None;
+    let mut in_quotes = false;
+    let mut first_end = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'"' {
+            in_quotes = !in_quotes;
+        }
+        if in_quotes {
+            at += 1;
+            continue;
+        }
+        if second.is_none() && defn[at..].starts_with(MARKER) {
+            at += MARKER.len();
+            first_end = at;
+            while at < bytes.len() && bytes[at].is_ascii_digit() {
+                at += 1;
+            }
+            second = Some(at);
+        } else if bytes[at] == b';' {
+            if let Some(second_start) = second.take() {
+                commands.push((
+                    defn[start..first_end].to_owned(),
+                    defn[second_start..at].to_owned(),
+                ));
+            }
+            at += 1;
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            start = at;
+        } else {
+            at += 1;
+        }
+    }
+    commands
 }
 
 /// `schema.name`, or just `name` for objects outside schemas (pg_dump's `fmtQualifiedId`).

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::format::{ArchiveFormat, ArchiveVersion, Compression};
+
 /// An entry's id, unique within one archive and greater than zero. Dependencies refer to entries by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DumpId(pub u32);
@@ -80,6 +82,29 @@ pub struct TocEntry {
     pub owner: Option<String>,
     /// The entries that must be restored first.
     pub dependencies: Vec<DumpId>,
+    /// Where the entry's data stream is stored in the archive it was read from: the TOC's format-specific
+    /// extra field (custom: the data offset and its flag; directory and tar: the file name). Readers fill it;
+    /// [`DataLocation::None`] (the default) for entries without data and for TOCs built by the dump side.
+    /// Writers may ignore it and record their own locations.
+    pub data_location: DataLocation,
+}
+
+/// Where an entry's data stream lives in an archive: the format-specific extra field that ends each TOC entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum DataLocation {
+    /// No data stream: custom offset flag 3 (`K_OFFSET_NO_DATA`), or an empty (or NULL) file name in the
+    /// directory and tar formats.
+    #[default]
+    None,
+    /// Custom format: the data block starts at this byte offset of the file (flag 2, `K_OFFSET_POS_SET`). The
+    /// offset points at the block's type byte.
+    Offset(u64),
+    /// Custom format: the entry has a data block, but its offset was not recorded because pg_dump's output could
+    /// not seek (flag 1, `K_OFFSET_POS_NOT_SET`). Readers find the block by scanning.
+    OffsetNotSet,
+    /// Directory and tar formats: the file (member) name the TOC records, without any compression suffix:
+    /// `3358.dat`, or for a directory archive's `BLOBS` entry `blobs.toc` / `blobs_<dumpId>.toc`.
+    File(String),
 }
 
 impl TocEntry {
@@ -102,6 +127,7 @@ impl TocEntry {
             relkind: 0,
             owner: None,
             dependencies: Vec::new(),
+            data_location: DataLocation::None,
         }
     }
 }
@@ -119,6 +145,148 @@ pub struct TocHeader {
     pub encoding: String,
     /// Whether `standard_conforming_strings` was on.
     pub std_strings: bool,
+}
+
+/// The fixed header at the start of a custom archive and of the `toc.dat` of a directory or tar archive
+/// (`shared/design/archive-format.md` section 1), as read, or as a writer should write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveHeader {
+    /// The archive version (1.12 to 1.16 are read).
+    pub version: ArchiveVersion,
+    /// Bytes of magnitude in every integer (pg_dump writes 4).
+    pub int_size: u8,
+    /// Bytes in every data offset of the custom format (pg_dump writes 8).
+    pub off_size: u8,
+    /// The archive's format. The header's format byte is 1 for custom and 3 for both tar and directory
+    /// archives (see [`ArchiveHeader::format_byte`]); readers set [`ArchiveFormat::Directory`] from where they
+    /// found the `toc.dat`.
+    pub format: ArchiveFormat,
+    /// The compression of the data streams. Up to 1.14 the header holds a zlib level (0 none, -1 default,
+    /// 1 to 9): `method` is then `None` for 0 and `Gzip` otherwise, and `level` is `Some(level as written)`.
+    /// From 1.15 it holds the method byte only, and `level` is `None`.
+    pub compression: Compression,
+    /// The creation time fields.
+    pub created: CreationTime,
+    /// The dumped database's name (`PQdb()`); `None` when the archive holds a NULL string.
+    pub dbname: Option<String>,
+    /// The server version string ("Dumped from database version").
+    pub server_version: Option<String>,
+    /// The dumping program's version ("Dumped by pg_dump version").
+    pub dumper_version: Option<String>,
+}
+
+impl ArchiveHeader {
+    /// The format byte the header holds for `format`: 1 for custom, 3 for tar and directory (pg_dump writes
+    /// the tar code into a directory archive's `toc.dat`), 0 for plain (never in a header).
+    pub fn format_byte(format: ArchiveFormat) -> u8 {
+        match format {
+            ArchiveFormat::Custom => 1,
+            ArchiveFormat::Tar | ArchiveFormat::Directory => 3,
+            ArchiveFormat::Plain => 0,
+        }
+    }
+}
+
+/// The creation time of an archive as its header stores it: the fields of a C `struct tm` (seconds, minutes,
+/// hours, day of month, month 0-11, years since 1900, DST flag), in the dumping machine's local time. pgferry
+/// writes UTC with `isdst` 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CreationTime {
+    /// `tm_sec`, 0-60.
+    pub sec: i64,
+    /// `tm_min`, 0-59.
+    pub min: i64,
+    /// `tm_hour`, 0-23.
+    pub hour: i64,
+    /// `tm_mday`, 1-31.
+    pub mday: i64,
+    /// `tm_mon`, 0-11.
+    pub mon: i64,
+    /// `tm_year`: years since 1900.
+    pub year: i64,
+    /// `tm_isdst`: 1 in daylight saving time, 0 not, -1 unknown.
+    pub isdst: i64,
+}
+
+impl CreationTime {
+    /// The fields for a moment given as seconds since the Unix epoch, in UTC (`isdst` 0).
+    pub fn from_unix_utc(secs: i64) -> CreationTime {
+        let days = secs.div_euclid(86_400);
+        let rest = secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(i128::from(days));
+        CreationTime {
+            sec: rest % 60,
+            min: (rest / 60) % 60,
+            hour: rest / 3600,
+            mday: day as i64,
+            mon: month as i64 - 1,
+            year: i64::try_from(year - 1900).unwrap_or(i64::MAX),
+            isdst: 0,
+        }
+    }
+
+    /// The fields read as UTC and normalised the way `timegm`/`mktime` do (a 60th second or a 13th month
+    /// carries over), as seconds since the Unix epoch; `None` when that does not fit an `i64`.
+    pub fn to_unix_utc(&self) -> Option<i64> {
+        let (sec, min, hour, mday, mon, year) = (
+            i128::from(self.sec),
+            i128::from(self.min),
+            i128::from(self.hour),
+            i128::from(self.mday),
+            i128::from(self.mon),
+            i128::from(self.year),
+        );
+        let year = year + 1900 + mon.div_euclid(12);
+        let month = mon.rem_euclid(12) + 1;
+        if year.abs() > 1_000_000_000_000 {
+            return None;
+        }
+        let days = days_from_civil(year, month, 1) + mday - 1;
+        let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
+        i64::try_from(secs).ok()
+    }
+
+    /// The time as `pg_restore -l` prints it (`%Y-%m-%d %H:%M:%S %Z`) when run with `TZ=UTC`:
+    /// `2026-11-23 23:20:36 UTC`. `[unknown]` when the fields are out of any sensible range.
+    pub fn display_utc(&self) -> String {
+        let Some(secs) = self.to_unix_utc() else {
+            return "[unknown]".to_owned();
+        };
+        let days = secs.div_euclid(86_400);
+        let rest = secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(i128::from(days));
+        format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+            rest / 3600,
+            (rest / 60) % 60,
+            rest % 60
+        )
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12).
+fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date (year, month 1-12, day 1-31) of a count of days since 1970-01-01.
+fn civil_from_days(days: i128) -> (i128, i128, i128) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    (year, month, day)
 }
 
 /// A whole table of contents, in restore order.

@@ -1,6 +1,8 @@
-//! Default privileges (`pg_default_acl`).
+//! Default privileges (`pg_default_acl`) and large object metadata (`pg_largeobject_metadata`).
 //!
-//! Large object metadata belongs here too once it is read; it is data, not schema, and is not read yet.
+//! Large objects are data, not schema: the plan writes them only into dumps that include data. Their comments
+//! and security labels come with every other object's (`pg_description`, `pg_seclabel`, class
+//! `pg_largeobject`).
 
 use crate::query::Reader;
 use crate::row::Oid;
@@ -11,6 +13,21 @@ use crate::{Catalog, CatalogError};
 pub struct MiscCatalog {
     /// `pg_default_acl`, by OID.
     pub default_acls: Vec<DefaultAcl>,
+    /// `pg_largeobject_metadata`, ordered as pg_dump groups them: by owner, then ACL text, then OID.
+    pub large_objects: Vec<LargeObject>,
+}
+
+/// One large object's metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LargeObject {
+    /// Its OID (any value of the unsigned 32-bit range).
+    pub oid: Oid,
+    /// The owner's role OID.
+    pub owner: Oid,
+    /// `lomacl` as text; `None` for the default privileges.
+    pub acl: Option<String>,
+    /// `acldefault('L', lomowner)`.
+    pub acl_default: String,
 }
 
 /// One `ALTER DEFAULT PRIVILEGES` entry.
@@ -49,6 +66,20 @@ pub(crate) async fn read(
             object_type: row.char("defaclobjtype")?,
             acl: row.text_or_empty("defaclacl")?,
             base_acl: row.text_or_empty("acldefault")?,
+        });
+    }
+
+    // pg_dump's order, so that large objects sharing an owner and privileges come together.
+    let sql =
+        "SELECT l.oid, l.lomowner, l.lomacl, pg_catalog.acldefault('L', l.lomowner) AS acldefault \
+               FROM pg_catalog.pg_largeobject_metadata l \
+               ORDER BY l.lomowner, l.lomacl::pg_catalog.text, l.oid";
+    for row in reader.rows("large objects", sql).await? {
+        catalog.misc.large_objects.push(LargeObject {
+            oid: row.oid("oid")?,
+            owner: row.oid("lomowner")?,
+            acl: row.opt_text("lomacl")?,
+            acl_default: row.text_or_empty("acldefault")?,
         });
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Relations: tables, partitions, views, materialized views, sequences and foreign tables, with their columns,
 //! defaults, CHECK and NOT NULL constraints, inheritance and partitioning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use pgferry_conn::ServerVersion;
 
@@ -19,6 +19,10 @@ pub struct RelationCatalog {
     /// The `_RETURN` rule of each view and materialized view: rule OID -> relation OID. pg_depend records a
     /// view's dependencies on this rule, not on the view.
     pub view_rules: HashMap<Oid, Oid>,
+    /// Partitioned tables whose partitioning is unsafe to restore partition by partition (hash partitioning on
+    /// an enum, whose hash codes depend on enum OIDs that change across dump and restore): their partitions'
+    /// data is loaded through the root, as pg_dump forces.
+    pub unsafe_partitions: HashSet<Oid>,
     /// OID -> index in `tables` (built by `Catalog::build_indexes`).
     pub(crate) by_oid: HashMap<Oid, usize>,
 }
@@ -132,6 +136,9 @@ pub struct Column {
     pub type_name: String,
     /// `atttypid`.
     pub type_oid: Oid,
+    /// `atttypid` with domains resolved to their base type: the type the server reports for the column's
+    /// values in a result (INSERT-mode dumps quote values by it).
+    pub base_type_oid: Oid,
     /// `attisdropped`.
     pub is_dropped: bool,
     /// `attnotnull`.
@@ -223,6 +230,12 @@ pub struct SequenceDef {
     pub cache: i64,
     /// `seqcycle`.
     pub cycle: bool,
+    /// The sequence's current `last_value`, when known: servers 18 and later report it with the parameters
+    /// (`pg_get_sequence_data()`), earlier ones need one `SELECT last_value, is_called FROM seq` per sequence,
+    /// which the dump runs for the sequences whose values it writes. `None` when not read (or not readable).
+    pub last_value: Option<i64>,
+    /// `is_called`, read with `last_value`.
+    pub is_called: Option<bool>,
 }
 
 /// `pg_foreign_table`.
@@ -373,6 +386,7 @@ pub(crate) async fn read_details(
             name: row.text("attname")?,
             type_name: row.text_or_empty("typname")?,
             type_oid: row.oid("atttypid")?,
+            base_type_oid: 0,
             is_dropped: row.bool("attisdropped")?,
             not_null: row.bool("attnotnull")?,
             identity: row.char("attidentity")?,
@@ -466,11 +480,20 @@ pub(crate) async fn read_details(
         table.view_definition = row.opt_text("viewdef")?;
     }
 
-    let sql =
+    // 18 reports every sequence's current value with its parameters (NULL where the user may not read it);
+    // before 18 the dump reads the values of the sequences it writes one by one, as pg_dump does.
+    let values = if version >= ServerVersion::V18 {
+        ", d.last_value, d.is_called \
+         FROM pg_catalog.pg_sequence s, pg_catalog.pg_get_sequence_data(s.seqrelid) d"
+    } else {
+        ", NULL::pg_catalog.int8 AS last_value, NULL::pg_catalog.bool AS is_called \
+         FROM pg_catalog.pg_sequence s"
+    };
+    let sql = format!(
         "SELECT s.seqrelid, pg_catalog.format_type(s.seqtypid, NULL) AS typname, s.seqstart, \
-                      s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle \
-               FROM pg_catalog.pg_sequence s";
-    for row in reader.rows("sequences", sql).await? {
+                s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle{values}"
+    );
+    for row in reader.rows("sequences", &sql).await? {
         let Some(&i) = index.get(&row.oid("seqrelid")?) else {
             continue;
         };
@@ -482,6 +505,8 @@ pub(crate) async fn read_details(
             min: row.i64("seqmin")?,
             cache: row.i64("seqcache")?,
             cycle: row.bool("seqcycle")?,
+            last_value: row.opt_i64("last_value")?,
+            is_called: row.opt_text("is_called")?.map(|called| called == "t"),
         });
     }
 
@@ -500,5 +525,47 @@ pub(crate) async fn read_details(
             options: row.text_array("options")?,
         });
     }
+
+    // A result reports a domain column with its base type; data dumped as INSERTs is quoted by that type.
+    let sql = "SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE t.typtype = 'd'";
+    let mut domains: HashMap<Oid, Oid> = HashMap::new();
+    for row in reader.rows("domain base types", sql).await? {
+        domains.insert(row.oid("oid")?, row.oid("typbasetype")?);
+    }
+    for column in catalog
+        .relations
+        .tables
+        .iter_mut()
+        .flat_map(|t| t.columns.iter_mut())
+    {
+        column.base_type_oid = base_type(&domains, column.type_oid);
+    }
+
+    // Hash partitioning on an enum places rows by the enum values' OIDs, which a restore does not keep: pg_dump
+    // loads the partitions of such tables through their root (the same query as pg_dump's).
+    let sql = "SELECT p.partrelid FROM pg_catalog.pg_partitioned_table p \
+               WHERE (SELECT c.oid FROM pg_catalog.pg_opclass c \
+                      JOIN pg_catalog.pg_am a ON c.opcmethod = a.oid \
+                      WHERE c.opcname = 'enum_ops' AND c.opcnamespace = 'pg_catalog'::pg_catalog.regnamespace \
+                        AND a.amname = 'hash') = ANY (p.partclass)";
+    for row in reader.rows("unsafe partitioning", sql).await? {
+        catalog
+            .relations
+            .unsafe_partitions
+            .insert(row.oid("partrelid")?);
+    }
     Ok(())
+}
+
+/// `type_oid` with domains (of domains) resolved to the base type.
+fn base_type(domains: &HashMap<Oid, Oid>, type_oid: Oid) -> Oid {
+    let mut current = type_oid;
+    // A domain chain cannot loop; the bound only guards against a damaged catalog.
+    for _ in 0..64 {
+        match domains.get(&current) {
+            Some(&base) if base != 0 => current = base,
+            _ => break,
+        }
+    }
+    current
 }

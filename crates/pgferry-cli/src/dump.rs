@@ -29,9 +29,65 @@ pub(crate) struct DumpArgs {
     )]
     format: String,
 
+    /// Parallel jobs (only the directory format, which is not implemented yet, can use more than one).
+    #[arg(short = 'j', long = "jobs", value_name = "NUM")]
+    jobs: Option<u32>,
+
     /// Dump only the object definitions, not data.
     #[arg(short = 's', long = "schema-only")]
     schema_only: bool,
+
+    /// Dump only the data, not the object definitions.
+    #[arg(short = 'a', long = "data-only")]
+    data_only: bool,
+
+    /// Do not dump data.
+    #[arg(long = "no-data")]
+    no_data: bool,
+
+    /// Do not dump object definitions.
+    #[arg(long = "no-schema")]
+    no_schema: bool,
+
+    /// Include large objects (the default for whole-database dumps with data).
+    #[arg(short = 'b', long = "large-objects", alias = "blobs")]
+    large_objects: bool,
+
+    /// Exclude large objects.
+    #[arg(short = 'B', long = "no-large-objects", alias = "no-blobs")]
+    no_large_objects: bool,
+
+    /// Dump sequence values even without data (with --schema-only).
+    #[arg(long = "sequence-data")]
+    sequence_data: bool,
+
+    /// Dump data as INSERT statements rather than COPY.
+    #[arg(long = "inserts")]
+    inserts: bool,
+
+    /// Dump data as INSERT statements with column names.
+    #[arg(long = "column-inserts", alias = "attribute-inserts")]
+    column_inserts: bool,
+
+    /// Rows per INSERT statement (implies --inserts).
+    #[arg(long = "rows-per-insert", value_name = "NROWS")]
+    rows_per_insert: Option<String>,
+
+    /// Add ON CONFLICT DO NOTHING to INSERT statements.
+    #[arg(long = "on-conflict-do-nothing")]
+    on_conflict_do_nothing: bool,
+
+    /// Disable triggers while restoring data (data-only dumps).
+    #[arg(long = "disable-triggers")]
+    disable_triggers: bool,
+
+    /// Load partitions' data through the root table of their partition tree.
+    #[arg(long = "load-via-partition-root")]
+    load_via_partition_root: bool,
+
+    /// Do not dump the data of unlogged tables.
+    #[arg(long = "no-unlogged-table-data")]
+    no_unlogged_table_data: bool,
 
     /// Dump only the matching schemas (pattern; repeatable).
     #[arg(short = 'n', long = "schema", value_name = "PATTERN")]
@@ -195,6 +251,12 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
             args.format
         ));
     }
+    if args.jobs.is_some_and(|jobs| jobs > 1) {
+        return Err(
+            "parallel backup only supported by the directory format (which is not implemented yet)"
+                .to_owned(),
+        );
+    }
     if args.if_exists && !args.clean {
         return Err("option --if-exists requires option -c/--clean".to_owned());
     }
@@ -280,8 +342,66 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     options.strict_names = args.strict_names;
     options.allow_pooler = args.allow_pooler;
 
+    let conflicts = [
+        (
+            args.schema_only && args.data_only,
+            "-s/--schema-only",
+            "-a/--data-only",
+        ),
+        (
+            args.data_only && args.no_data,
+            "-a/--data-only",
+            "--no-data",
+        ),
+        (
+            args.schema_only && args.no_schema,
+            "-s/--schema-only",
+            "--no-schema",
+        ),
+        (args.data_only && args.clean, "-c/--clean", "-a/--data-only"),
+    ];
+    if let Some((_, a, b)) = conflicts.iter().find(|(clash, _, _)| *clash) {
+        return Err(format!("options {a} and {b} cannot be used together"));
+    }
+    let mut rows_per_insert = 0usize;
+    if args.inserts || args.column_inserts {
+        rows_per_insert = 1;
+    }
+    if let Some(text) = &args.rows_per_insert {
+        rows_per_insert = match text.trim().parse::<i64>() {
+            Ok(n) if (1..=i64::from(i32::MAX)).contains(&n) => n as usize,
+            Ok(_) => return Err("--rows-per-insert must be in range 1..2147483647".to_owned()),
+            Err(_) => {
+                return Err(format!(
+                    "invalid value \"{text}\" for option --rows-per-insert"
+                ))
+            }
+        };
+    }
+    if args.on_conflict_do_nothing && rows_per_insert == 0 {
+        return Err(
+            "option --on-conflict-do-nothing requires option --inserts, --rows-per-insert, or --column-inserts"
+                .to_owned(),
+        );
+    }
+    options.data.rows_per_insert = rows_per_insert;
+    options.data.column_inserts = args.column_inserts;
+    options.data.on_conflict_do_nothing = args.on_conflict_do_nothing;
+
     let plan = &mut options.plan;
-    plan.data = !args.schema_only;
+    plan.data = args.data_only || (!args.no_data && !args.schema_only);
+    plan.schema = args.schema_only || (!args.no_schema && !args.data_only);
+    plan.sequence_data = args.sequence_data;
+    plan.large_objects = if args.large_objects {
+        Some(true)
+    } else if args.no_large_objects {
+        Some(false)
+    } else {
+        None
+    };
+    plan.inserts = rows_per_insert > 0;
+    plan.load_via_partition_root = args.load_via_partition_root;
+    plan.no_unlogged_table_data = args.no_unlogged_table_data;
     plan.no_owner = args.no_owner;
     plan.no_privileges = args.no_privileges;
     plan.no_comments = args.no_comments;
@@ -342,6 +462,7 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
         no_table_access_method: args.no_table_access_method,
         enable_row_security: args.enable_row_security,
         quote_all_identifiers: args.quote_all_identifiers,
+        disable_triggers: args.disable_triggers,
         ..ScriptOptions::dump_defaults(Some(restrict_key))
     };
     Ok(options)

@@ -5,6 +5,7 @@ mod conn_args;
 mod dump;
 mod exit;
 mod filter;
+mod list;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Dump a database, as pg_dump does.
     Dump(Box<dump::DumpArgs>),
+    /// Print an archive's table of contents, as pg_restore -l does.
+    List(list::ListArgs),
 }
 
 fn main() {
@@ -42,6 +45,7 @@ fn main() {
         match cli.command {
             Command::Check(args) => check::run(args).await,
             Command::Dump(args) => dump::run(*args, cli.verbose).await,
+            Command::List(args) => list::run(args),
         }
     });
     // Connection tasks may still be winding down; they hold nothing worth waiting for.

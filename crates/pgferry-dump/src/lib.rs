@@ -4,21 +4,26 @@
 //! opens a `REPEATABLE READ, READ ONLY` transaction (or imports a snapshot), resolves the selection patterns
 //! against the catalog, reads the catalog with the selected tables locked, plans the TOC and writes it.
 //!
-//! Today the output is the plain SQL script of the schema (`--schema-only`); table data and the archive
+//! The output is the plain SQL script, with table data (COPY blocks or INSERT statements), sequence values and
+//! large objects read in the same snapshot while the script is written ([`data`], [`plain`]); the archive
 //! formats come with the archives work.
 
+mod data;
+mod plain;
 mod select;
 mod session;
 
 use std::collections::HashSet;
 use std::io::Write;
 
+use pgferry_archive::quote::Quoter;
 use pgferry_archive::script::{write_script, NoData, ScriptOptions};
 use pgferry_catalog::{read_catalog, Catalog, CatalogError, ReadOptions, Table};
 use pgferry_conn::pooler;
 use pgferry_conn::{ConnConfig, ConnectError, Session};
 use pgferry_plan::{PlanError, PlanOptions};
 
+pub use data::DataOptions;
 pub use select::{NamePattern, PatternError};
 pub use session::SessionOptions;
 
@@ -55,6 +60,8 @@ pub struct DumpOptions {
     pub script: ScriptOptions,
     /// `--allow-pooler`: dump through a transaction-mode pooler anyway.
     pub allow_pooler: bool,
+    /// How table rows are written (COPY or INSERT statements).
+    pub data: DataOptions,
 }
 
 /// What a dump did.
@@ -98,6 +105,15 @@ pub enum DumpError {
     /// Planning failed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// Reading data (table rows, a large object, a sequence value) failed.
+    #[error("dumping {what} failed: {}", pgferry_conn::describe_pg_error(.source))]
+    Data {
+        /// What was being read: `the contents of table s.t`, `large object 16400`, ...
+        what: String,
+        /// The server's (or the connection's) error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// Writing the output failed.
     #[error("writing the dump failed: {0}")]
     Write(#[from] std::io::Error),
@@ -112,17 +128,17 @@ pub async fn dump(
     options: &DumpOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<DumpSummary, DumpError> {
-    if options.plan.data {
-        return Err(DumpError::Unsupported(
-            "dumping table data is not implemented yet: use --schema-only (-s)".to_owned(),
-        ));
-    }
     let session = pgferry_conn::connect(config).await?;
     let verdict = pooler::assess(&session, config).await?;
     verdict.refuse_transaction_pooling(session.target(), options.allow_pooler)?;
     session::setup(&session, &options.session).await?;
 
     let mut plan_options = options.plan.clone();
+    plan_options.inserts = options.data.rows_per_insert > 0;
+    if plan_options.data && session::is_standby(&session).await? {
+        // A hot standby cannot read unlogged tables: pg_dump leaves their data out there.
+        plan_options.no_unlogged_table_data = true;
+    }
     let read_options = ReadOptions {
         lock_wait_timeout: options.session.lock_wait_timeout.clone(),
     };
@@ -135,14 +151,29 @@ pub async fn dump(
 
     let mut toc = pgferry_plan::plan(&catalog, &plan_options)?;
     filter_sections(&mut toc, plan_options.sections);
+    declare_utf8(&mut toc);
+    let quoter = Quoter {
+        quote_all: plan_options.quote_all_identifiers,
+    };
     let mut script = options.script.clone();
-    script.data = false;
+    script.schema = plan_options.schema;
+    // Without data the plan holds no data entries but sequence values (--sequence-data).
+    script.data = plan_options.data || plan_options.sequence_data;
     script.transaction_timeout = session.server_version() >= pgferry_conn::ServerVersion::V17;
-    write_script(&toc, &script, &mut NoData, out)?;
+    if script.data {
+        data::fill_sequence_values(&session, &catalog, &mut toc, quoter).await?;
+    }
+    let entries = toc.entries.len();
+    if script.data && toc.entries.iter().any(|e| e.had_dumper) {
+        let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
+        plain::write_with_data(toc, script, &writer, out).await?;
+    } else {
+        write_script(&toc, &script, &mut NoData, out)?;
+    }
     out.flush()?;
     session::finish(&session).await?;
     Ok(DumpSummary {
-        entries: toc.entries.len(),
+        entries,
         catalog_queries: catalog.query_count,
         lock_statements: catalog.lock_statements,
         warnings: Vec::new(),
@@ -395,6 +426,25 @@ fn with_children(catalog: &Catalog, tables: HashSet<u32>) -> HashSet<u32> {
         }
     }
     result
+}
+
+/// pgferry's session reads everything (catalog text, COPY rows, INSERT values) in UTF-8, whatever the database's
+/// encoding; the script must say so, or psql would read UTF-8 bytes as, say, LATIN1 and restore them garbled.
+/// (pg_dump reads in the database's encoding and names it; for UTF-8 databases the two are the same. A
+/// SQL_ASCII server converts nothing: pgferry gets its bytes as they are, and the script says SQL_ASCII.)
+fn declare_utf8(toc: &mut pgferry_archive::Toc) {
+    const UTF8: &str = "UTF8";
+    if matches!(toc.header.encoding.as_str(), "" | UTF8 | "SQL_ASCII") {
+        return;
+    }
+    toc.header.encoding = UTF8.to_owned();
+    for entry in toc
+        .entries
+        .iter_mut()
+        .filter(|e| e.desc == pgferry_archive::desc::ENCODING)
+    {
+        entry.defn = Some(format!("SET client_encoding = '{UTF8}';\n"));
+    }
 }
 
 /// A random key for psql's `\restrict`, as pg_dump makes one: 63 letters and digits.

@@ -103,3 +103,16 @@ pub(crate) async fn finish(session: &Session) -> Result<(), DumpError> {
         })?;
     Ok(())
 }
+
+/// Whether the server is a hot standby (`pg_is_in_recovery()`).
+pub(crate) async fn is_standby(session: &Session) -> Result<bool, DumpError> {
+    let statement = "SELECT pg_catalog.pg_is_in_recovery()";
+    let value = session
+        .query_value(statement)
+        .await
+        .map_err(|source| DumpError::Session {
+            statement: statement.to_owned(),
+            source,
+        })?;
+    Ok(value.as_deref() == Some("t"))
+}

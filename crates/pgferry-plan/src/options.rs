@@ -59,6 +59,11 @@ pub struct PlanOptions {
     pub large_objects: Option<bool>,
     /// `--sequence-data`: sequence values even without data.
     pub sequence_data: bool,
+    /// `--inserts`, `--column-inserts`, `--rows-per-insert`: table data is restored with INSERT statements,
+    /// so its TOC entries carry no COPY statement.
+    pub inserts: bool,
+    /// `--load-via-partition-root`: partitions' data is loaded through the root of their partition tree.
+    pub load_via_partition_root: bool,
 }
 
 impl Default for PlanOptions {
@@ -90,6 +95,8 @@ impl Default for PlanOptions {
             database_entries: false,
             large_objects: None,
             sequence_data: false,
+            inserts: false,
+            load_via_partition_root: false,
         }
     }
 }

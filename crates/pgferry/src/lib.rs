@@ -37,3 +37,18 @@ pub mod dump {
     };
     pub use pgferry_plan::{PlanOptions, Sections};
 }
+
+/// Reading archives written by pg_dump or pgferry (custom, directory and tar, versions 1.12 to 1.16): the header
+/// and TOC, the data streams and large objects, and the `pg_restore -l` listing, from `pgferry-archive`.
+pub mod archive {
+    pub use pgferry_archive::format::{
+        ArchiveFormat, ArchiveVersion, Compression, CompressionMethod,
+    };
+    pub use pgferry_archive::read::{
+        is_listed, write_list, Archive, DataReader, LargeObject, LargeObjects, Problem, ReadError,
+        Where,
+    };
+    pub use pgferry_archive::{
+        ArchiveHeader, CreationTime, DataLocation, DumpId, Section, Toc, TocEntry, TocHeader,
+    };
+}

@@ -259,3 +259,106 @@ fn passes_follow_pg_restore() {
         RestorePass::Acl
     );
 }
+
+/// A data source that writes one fixed row for every data entry.
+struct OneRow;
+
+impl DataSource for OneRow {
+    fn write_data(&mut self, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()> {
+        write!(out, "row of {}\n\\.\n\n\n", entry.tag)
+    }
+}
+
+fn data_toc() -> Toc {
+    let mut toc = small_toc();
+    let mut data = entry(7, desc::TABLE_DATA, Some("s"), "t", "", "");
+    data.defn = None;
+    data.section = Section::Data;
+    data.had_dumper = true;
+    data.copy_stmt = Some("COPY s.t (a) FROM stdin;\n".to_owned());
+    data.dependencies = vec![DumpId(3)];
+    let mut metadata = entry(
+        8,
+        desc::BLOB_METADATA,
+        None,
+        "16400..16401",
+        "16400\n16401\n",
+        "-- dummy",
+    );
+    metadata.section = Section::Data;
+    let mut acl = entry(
+        9,
+        desc::ACL,
+        None,
+        "LARGE OBJECTS 16400..16401",
+        "REVOKE ALL ON LARGE OBJECT 16400 FROM \"odd;LARGE OBJECT 1 role\";\n\
+         GRANT SELECT ON LARGE OBJECT 16400 TO reader;\n",
+        "",
+    );
+    acl.section = Section::None;
+    acl.dependencies = vec![DumpId(8)];
+    // Data before the post-data entries, as the plan orders them.
+    toc.entries.splice(4..4, [data, metadata, acl]);
+    toc
+}
+
+#[test]
+fn data_entries_print_their_copy_statement_and_rows() {
+    let mut out = Vec::new();
+    write_script(
+        &data_toc(),
+        &ScriptOptions::dump_defaults(None),
+        &mut OneRow,
+        &mut out,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: app_owner\n--\n\n\
+             COPY s.t (a) FROM stdin;\nrow of t\n\\.\n\n\n--\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("TRIGGER ALL"), "{text}");
+    // One ACL for a group of large objects is repeated for each of them, command by command.
+    assert!(
+        text.contains(
+            "REVOKE ALL ON LARGE OBJECT 16400 FROM \"odd;LARGE OBJECT 1 role\";\n\
+             REVOKE ALL ON LARGE OBJECT 16401 FROM \"odd;LARGE OBJECT 1 role\";\n\n\
+             GRANT SELECT ON LARGE OBJECT 16400 TO reader;\n\
+             GRANT SELECT ON LARGE OBJECT 16401 TO reader;\n\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn disable_triggers_wraps_data_only_tables() {
+    let options = ScriptOptions {
+        schema: false,
+        disable_triggers: true,
+        ..ScriptOptions::dump_defaults(None)
+    };
+    let mut out = Vec::new();
+    write_script(&data_toc(), &options, &mut OneRow, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "SET SESSION AUTHORIZATION DEFAULT;\n\n\
+             ALTER TABLE s.t DISABLE TRIGGER ALL;\n\n\
+             COPY s.t (a) FROM stdin;\nrow of t\n\\.\n\n\n\
+             ALTER TABLE s.t ENABLE TRIGGER ALL;\n\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("CREATE TABLE"), "{text}");
+    // With the schema, triggers are left alone (they are created after the data anyway).
+    let options = ScriptOptions {
+        disable_triggers: true,
+        ..ScriptOptions::dump_defaults(None)
+    };
+    let mut out = Vec::new();
+    write_script(&data_toc(), &options, &mut OneRow, &mut out).unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("TRIGGER ALL"));
+}

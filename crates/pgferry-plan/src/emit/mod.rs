@@ -3,6 +3,7 @@
 
 mod foreign;
 mod functions;
+mod large_objects;
 mod relations;
 mod rules;
 mod schema;
@@ -26,6 +27,7 @@ pub(crate) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
     functions::collect(planner)?;
     rules::collect(planner)?;
     foreign::collect(planner)?;
+    large_objects::collect(planner)?;
     Ok(())
 }
 
@@ -94,9 +96,10 @@ pub(crate) fn emit(planner: &mut Planner<'_>) -> Result<pgferry_archive::Toc, Pl
             | ObjKind::PublicationTableInSchema
             | ObjKind::Subscription
             | ObjKind::SubscriptionRel
-            | ObjKind::DefaultAcl
-            | ObjKind::LargeObject
-            | ObjKind::LargeObjectData => foreign::emit(planner, object, &mut out)?,
+            | ObjKind::DefaultAcl => foreign::emit(planner, object, &mut out)?,
+            ObjKind::LargeObject | ObjKind::LargeObjectData => {
+                large_objects::emit(planner, object, &mut out)?
+            }
             ObjKind::PreDataBoundary | ObjKind::PostDataBoundary | ObjKind::RelStats => {}
         }
     }

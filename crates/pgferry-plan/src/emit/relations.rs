@@ -1,6 +1,8 @@
 //! Tables, partitions, views, materialized views, sequences and foreign tables; their defaults, CHECK and
 //! NOT NULL constraints, partition attachment, and the data entries that belong to them.
 
+use std::collections::HashMap;
+
 use pgferry_archive::{desc, DumpId, Section, TocEntry};
 use pgferry_catalog::{class, CatalogId, Oid};
 use pgferry_catalog::{Column, Table};
@@ -230,6 +232,7 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
             planner.add_dep(c, p);
         }
     }
+    collect_data(planner);
     Ok(())
 }
 
@@ -307,6 +310,14 @@ pub(super) fn emit(
         }
         (ObjKind::RefreshMatview, Source::Table(i)) => {
             refresh(planner, object, i, out);
+            Ok(())
+        }
+        (ObjKind::TableData, Source::Table(i)) => {
+            table_data(planner, object, i, out);
+            Ok(())
+        }
+        (ObjKind::SequenceSet, Source::Table(i)) => {
+            sequence_set(planner, i, out);
             Ok(())
         }
         _ => Ok(()),
@@ -1158,4 +1169,579 @@ fn refresh(planner: &Planner<'_>, object: &DumpObject, i: usize, out: &mut Emitt
 
 fn section(object: &DumpObject) -> Section {
     super::section_of(object)
+}
+
+/// Whether pg_dump marks a relation's data as dumped (its `DUMP_COMPONENT_DATA`): the relation is selected by
+/// `-n`/`-t` and their exclusions and is no extension member; an owned sequence follows its table (an identity
+/// sequence exactly, a serial one also when selected itself).
+fn data_component(planner: &Planner<'_>, table: &Table) -> bool {
+    let selected = |t: &Table| {
+        if planner
+            .extension_member_components(t.catalog_id())
+            .is_some()
+        {
+            return false;
+        }
+        let options = planner.options;
+        let chosen = if options.tables_selected {
+            options.include_tables.contains(&t.oid)
+        } else {
+            planner.namespace_selected(t.namespace)
+        };
+        chosen && !options.exclude_tables.contains(&t.oid)
+    };
+    let own = selected(table);
+    if table.relkind != SEQUENCE {
+        return own;
+    }
+    match table
+        .owned_by
+        .and_then(|(t, _)| planner.catalog.relations.table(t))
+    {
+        Some(owner) if table.is_identity_sequence => selected(owner),
+        Some(owner) => own || selected(owner),
+        None => own,
+    }
+}
+
+/// pg_dump's `makeTableDataInfo` filters: no data for views, partitioned tables (their rows live in the
+/// partitions), foreign tables (until `--include-foreign-data`), unlogged relations with
+/// `--no-unlogged-table-data`, and relations matched by `--exclude-table-data`.
+fn data_allowed(planner: &Planner<'_>, table: &Table) -> bool {
+    let options = planner.options;
+    let skipped_unlogged = options.no_unlogged_table_data && table.persistence == b'u';
+    let excluded = options.exclude_table_data.contains(&table.oid);
+    let has_rows = !matches!(table.relkind, VIEW | PARTITIONED | FOREIGN | MATVIEW);
+    has_rows && !skipped_unlogged && !excluded
+}
+
+/// TABLE DATA and SEQUENCE SET objects, with the WHERE filters of extension configuration tables, and in a
+/// data-only dump the foreign-key order between tables' data.
+fn collect_data(planner: &mut Planner<'_>) {
+    let catalog = planner.catalog;
+    let options = planner.options;
+    if !options.data && !options.sequence_data {
+        return;
+    }
+    // Table OID -> its data object.
+    let mut data_objects: HashMap<Oid, DumpId> = HashMap::new();
+    let mut add = |planner: &mut Planner<'_>, index: usize| {
+        let table = &catalog.relations.tables[index];
+        if data_objects.contains_key(&table.oid) || !data_allowed(planner, table) {
+            return;
+        }
+        let kind = if table.relkind == SEQUENCE {
+            ObjKind::SequenceSet
+        } else if options.data {
+            ObjKind::TableData
+        } else {
+            // --sequence-data without data: sequences only.
+            return;
+        };
+        let Some(table_id) = planner.lookup(table.catalog_id()) else {
+            return;
+        };
+        let id = planner.add(
+            kind,
+            CatalogId::new(0, table.oid),
+            table.name.clone(),
+            table.namespace,
+            Components {
+                data: true,
+                ..Components::NONE
+            },
+            Source::Table(index),
+        );
+        planner.add_dep(id, table_id);
+        data_objects.insert(table.oid, id);
+    };
+
+    // Extension configuration tables first (pg_dump's processExtensionTables): their data is dumped with the
+    // extension, filtered by the condition the extension registered.
+    if options.data {
+        for extension in &catalog.extensions {
+            if (!options.include_extensions.is_empty()
+                && !options.include_extensions.contains(&extension.oid))
+                || options.exclude_extensions.contains(&extension.oid)
+            {
+                continue;
+            }
+            let extension_dumped = planner
+                .lookup(CatalogId::new(class::PG_EXTENSION, extension.oid))
+                .and_then(|id| planner.object(id))
+                .is_some_and(|o| o.dump.definition);
+            for &config in &extension.config_tables {
+                let Some(index) = catalog.relations.index_of(config) else {
+                    continue;
+                };
+                let table = &catalog.relations.tables[index];
+                let mut dump = extension_dumped;
+                if !extension_dumped {
+                    let schema_has_data = planner
+                        .lookup(CatalogId::new(class::PG_NAMESPACE, table.namespace))
+                        .and_then(|id| planner.object(id))
+                        .is_some_and(|o| o.dump.data);
+                    dump = (options.tables_selected && options.include_tables.contains(&config))
+                        || schema_has_data;
+                }
+                if options.exclude_tables.contains(&config)
+                    || options.exclude_schemas.contains(&table.namespace)
+                {
+                    dump = false;
+                }
+                if dump {
+                    add(planner, index);
+                }
+            }
+        }
+    }
+    for index in 0..catalog.relations.tables.len() {
+        let table = &catalog.relations.tables[index];
+        if data_component(planner, table) {
+            add(planner, index);
+        }
+    }
+
+    // Data-only dumps load referenced tables first (a full dump adds foreign keys after all the data).
+    if options.data && !options.schema {
+        foreign_key_order(planner, &data_objects);
+    }
+}
+
+/// Makes each table's data depend on the data of the tables its foreign keys reference. Self-references and
+/// circular references cannot be ordered: they are left out with pg_dump's warning.
+fn foreign_key_order(planner: &mut Planner<'_>, data_objects: &HashMap<Oid, DumpId>) {
+    let catalog = planner.catalog;
+    let mut edges: Vec<(DumpId, DumpId)> = Vec::new();
+    let mut warned = std::collections::HashSet::new();
+    for fk in &catalog.rules.foreign_keys {
+        let (Some(&from), Some(&to)) = (
+            data_objects.get(&fk.table),
+            data_objects.get(&fk.referenced_table),
+        ) else {
+            continue;
+        };
+        if from == to {
+            if warned.insert(from) {
+                let name = catalog
+                    .relations
+                    .table(fk.table)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default();
+                planner.warnings.push(circular_warning(&[name]));
+            }
+            continue;
+        }
+        if !edges.contains(&(from, to)) {
+            edges.push((from, to));
+        }
+    }
+    // Loops through several tables: drop the edges inside each strongly connected group and say so.
+    let groups = strongly_connected(&edges);
+    for group in groups.iter().filter(|g| g.len() > 1) {
+        let mut names: Vec<String> = group
+            .iter()
+            .filter_map(|id| planner.object(*id).map(|o| o.name.clone()))
+            .collect();
+        names.sort();
+        planner.warnings.push(circular_warning(&names));
+    }
+    let group_of: HashMap<DumpId, usize> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| g.iter().map(move |id| (*id, i)))
+        .collect();
+    for (from, to) in edges {
+        if group_of.get(&from) != group_of.get(&to) || groups[group_of[&from]].len() == 1 {
+            planner.add_dep(from, to);
+        }
+    }
+}
+
+fn circular_warning(tables: &[String]) -> String {
+    let which = if tables.len() == 1 {
+        "on this table"
+    } else {
+        "among these tables"
+    };
+    format!(
+        "there are circular foreign-key constraints {which}: {}; you might not be able to restore the dump \
+         without using --disable-triggers or temporarily dropping the constraints (consider a full dump \
+         instead of a --data-only dump)",
+        tables.join(", ")
+    )
+}
+
+/// Tarjan's strongly connected components of a small graph given as edges.
+fn strongly_connected(edges: &[(DumpId, DumpId)]) -> Vec<Vec<DumpId>> {
+    let mut nodes: Vec<DumpId> = edges.iter().flat_map(|&(a, b)| [a, b]).collect();
+    nodes.sort();
+    nodes.dedup();
+    let position: HashMap<DumpId, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut successors = vec![Vec::new(); nodes.len()];
+    for &(a, b) in edges {
+        successors[position[&a]].push(position[&b]);
+    }
+    let mut index = vec![usize::MAX; nodes.len()];
+    let mut low = vec![0; nodes.len()];
+    let mut on_stack = vec![false; nodes.len()];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut groups = Vec::new();
+    for start in 0..nodes.len() {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        // Iterative depth-first search: (node, next successor to look at).
+        let mut work = vec![(start, 0usize)];
+        while let Some(&mut (v, ref mut at)) = work.last_mut() {
+            if *at == 0 && index[v] == usize::MAX {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = successors[v].get(*at) {
+                *at += 1;
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut group = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    group.push(nodes[w]);
+                    if w == v {
+                        break;
+                    }
+                }
+                groups.push(group);
+            }
+        }
+    }
+    groups
+}
+
+/// The top of a partition's tree.
+fn partition_root<'c>(planner: &Planner<'c>, table: &'c Table) -> &'c Table {
+    let relations = &planner.catalog.relations;
+    let mut current = table;
+    for _ in 0..1000 {
+        if !current.is_partition {
+            break;
+        }
+        match relations
+            .parents
+            .get(&current.oid)
+            .and_then(|p| p.first())
+            .and_then(|p| relations.table(*p))
+        {
+            Some(parent) => current = parent,
+            None => break,
+        }
+    }
+    current
+}
+
+/// Whether a partition's data must be loaded through its root: `--load-via-partition-root`, or (forced, as
+/// pg_dump does) a partitioned ancestor whose partitioning is unsafe to restore partition by partition.
+fn loads_via_root(planner: &Planner<'_>, table: &Table) -> bool {
+    if !table.is_partition {
+        return false;
+    }
+    if planner.options.load_via_partition_root {
+        return true;
+    }
+    let relations = &planner.catalog.relations;
+    let mut current = table;
+    for _ in 0..1000 {
+        let Some(parent) = relations
+            .parents
+            .get(&current.oid)
+            .and_then(|p| p.first())
+            .and_then(|p| relations.table(*p))
+        else {
+            return false;
+        };
+        if relations.unsafe_partitions.contains(&parent.oid) {
+            return true;
+        }
+        if !parent.is_partition {
+            return false;
+        }
+        current = parent;
+    }
+    false
+}
+
+/// `(c1, c2)`: the columns COPY moves, in attnum order: not dropped, not generated. Empty when none is left.
+pub(crate) fn copy_column_list(quoter: Quoter, table: &Table) -> String {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.is_dropped && c.generated == 0)
+        .map(|c| quoter.ident(&c.name))
+        .collect();
+    if columns.is_empty() {
+        String::new()
+    } else {
+        format!("({})", columns.join(", "))
+    }
+}
+
+fn table_data(planner: &Planner<'_>, object: &DumpObject, i: usize, out: &mut Emitter) {
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[i];
+    let Some(table_id) = planner.lookup(table.catalog_id()) else {
+        return;
+    };
+    let mut entry = new_entry(
+        object.id,
+        desc::TABLE_DATA,
+        table.name.clone(),
+        Section::Data,
+    );
+    entry.had_dumper = true;
+    entry.table_oid = 0;
+    entry.oid = table.oid;
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    let target = if loads_via_root(planner, table) {
+        let root = qualified(planner, partition_root(planner, table));
+        entry.defn = Some(format!(
+            "-- load via partition root {}",
+            root.replace(['\n', '\r'], " ")
+        ));
+        root
+    } else {
+        qualified(planner, table)
+    };
+    if !planner.options.inserts {
+        entry.copy_stmt = Some(format!(
+            "COPY {target} {} FROM stdin;\n",
+            copy_column_list(planner.quoter, table)
+        ));
+    }
+    out.extra_entry(entry, vec![table_id]);
+}
+
+fn sequence_set(planner: &Planner<'_>, i: usize, out: &mut Emitter) {
+    let catalog = planner.catalog;
+    let table = &catalog.relations.tables[i];
+    let Some(sequence_id) = planner.lookup(table.catalog_id()) else {
+        return;
+    };
+    // pg_dump gives the entry a dump id of its own and no catalog id.
+    let mut entry = new_entry(
+        DumpId(0),
+        desc::SEQUENCE_SET,
+        table.name.clone(),
+        Section::Data,
+    );
+    entry.namespace = Some(catalog.namespace_name(table.namespace).to_owned());
+    entry.owner = Some(catalog.role_name(table.owner).to_owned());
+    // Servers before 18 report no values in the catalog: the dump reads them and fills the definition in.
+    if let Some(seq) = &table.sequence {
+        if let (Some(last), Some(called)) = (seq.last_value, seq.is_called) {
+            entry.defn = Some(setval_statement(planner, table, last, called));
+        }
+    }
+    out.extra_entry(entry, vec![sequence_id]);
+}
+
+/// `SELECT pg_catalog.setval('s.seq', last, is_called);`: the name is a string literal of the quoted,
+/// qualified name.
+fn setval_statement(planner: &Planner<'_>, table: &Table, last: i64, called: bool) -> String {
+    format!(
+        "SELECT pg_catalog.setval({}, {last}, {called});\n",
+        crate::quote::literal(
+            &qualified(planner, table),
+            planner.catalog.database.std_strings
+        )
+    )
+}
+
+#[cfg(test)]
+mod data_tests {
+    use pgferry_catalog::{Catalog, Column, Namespace, Table};
+
+    use super::*;
+    use crate::{plan, PlanOptions};
+
+    fn column(attnum: i32, name: &str, generated: u8, dropped: bool) -> Column {
+        Column {
+            attnum,
+            name: name.to_owned(),
+            type_name: "integer".to_owned(),
+            type_oid: 23,
+            base_type_oid: 23,
+            is_dropped: dropped,
+            generated,
+            is_local: true,
+            ..Column::default()
+        }
+    }
+
+    fn table(oid: Oid, name: &str, relkind: u8, columns: Vec<Column>) -> Table {
+        Table {
+            oid,
+            name: name.to_owned(),
+            namespace: 16400,
+            quoted_name: format!("s.{name}"),
+            relkind,
+            persistence: b'p',
+            owner: 10,
+            columns,
+            ..Table::default()
+        }
+    }
+
+    fn catalog() -> Catalog {
+        let mut catalog = Catalog::default();
+        catalog.roles.insert(10, "postgres".to_owned());
+        catalog.database.encoding = "UTF8".to_owned();
+        catalog.database.std_strings = true;
+        catalog.namespaces.push(Namespace {
+            oid: 16400,
+            name: "s".to_owned(),
+            owner: 10,
+            acl: None,
+            acl_default: String::new(),
+        });
+        let tables = &mut catalog.relations.tables;
+        tables.push(table(
+            16401,
+            "t",
+            b'r',
+            vec![
+                column(1, "id", 0, false),
+                column(2, "........pg.dropped.2........", 0, true),
+                column(3, "Mixed", 0, false),
+                column(4, "g", b's', false),
+            ],
+        ));
+        tables.push(table(16402, "nothing", b'r', Vec::new()));
+        tables.push(table(16403, "root", b'p', vec![column(1, "k", 0, false)]));
+        let mut leaf = table(16404, "leaf", b'r', vec![column(1, "k", 0, false)]);
+        leaf.is_partition = true;
+        tables.push(leaf);
+        tables.push(table(16405, "v", b'v', vec![column(1, "k", 0, false)]));
+        let mut seq = table(16406, "seq", b'S', Vec::new());
+        seq.sequence = Some(Default::default());
+        if let Some(def) = seq.sequence.as_mut() {
+            def.type_name = "bigint".to_owned();
+            (def.start, def.increment, def.min, def.max, def.cache) = (1, 1, 1, i64::MAX, 1);
+            (def.last_value, def.is_called) = (Some(42), Some(true));
+        }
+        tables.push(seq);
+        catalog.relations.parents.insert(16404, vec![16403]);
+        catalog.build_indexes();
+        catalog
+    }
+
+    #[test]
+    fn table_data_entries_carry_pg_dumps_fields() {
+        let toc = plan(&catalog(), &PlanOptions::default()).unwrap();
+        let data: Vec<&TocEntry> = toc
+            .entries
+            .iter()
+            .filter(|e| e.desc == desc::TABLE_DATA)
+            .collect();
+        let tags: Vec<&str> = data.iter().map(|e| e.tag.as_str()).collect();
+        assert_eq!(tags, ["leaf", "nothing", "t"]);
+        let t = data[2];
+        let table_entry = toc
+            .entries
+            .iter()
+            .find(|e| e.desc == desc::TABLE && e.tag == "t")
+            .unwrap();
+        assert!(t.had_dumper);
+        assert_eq!((t.table_oid, t.oid), (0, 16401));
+        assert_eq!(t.dependencies, vec![table_entry.dump_id]);
+        assert_eq!(t.section, Section::Data);
+        assert_eq!(t.owner.as_deref(), Some("postgres"));
+        assert_eq!(
+            t.copy_stmt.as_deref(),
+            Some("COPY s.t (id, \"Mixed\") FROM stdin;\n")
+        );
+        assert_eq!(
+            data[1].copy_stmt.as_deref(),
+            Some("COPY s.nothing  FROM stdin;\n")
+        );
+        assert_eq!(data[0].defn, None);
+
+        let set = toc
+            .entries
+            .iter()
+            .find(|e| e.desc == desc::SEQUENCE_SET)
+            .unwrap();
+        assert_eq!(
+            set.defn.as_deref(),
+            Some("SELECT pg_catalog.setval('s.seq', 42, true);\n")
+        );
+        assert_eq!((set.table_oid, set.oid), (0, 0));
+    }
+
+    #[test]
+    fn partitions_load_through_their_root_when_asked_or_forced() {
+        let options = PlanOptions {
+            load_via_partition_root: true,
+            inserts: true,
+            ..PlanOptions::default()
+        };
+        let toc = plan(&catalog(), &options).unwrap();
+        let leaf = toc
+            .entries
+            .iter()
+            .find(|e| e.tag == "leaf" && e.had_dumper)
+            .unwrap();
+        assert_eq!(
+            leaf.defn.as_deref(),
+            Some("-- load via partition root s.root")
+        );
+        assert_eq!(leaf.copy_stmt, None);
+
+        let mut forced = catalog();
+        forced.relations.unsafe_partitions.insert(16403);
+        let toc = plan(&forced, &PlanOptions::default()).unwrap();
+        let leaf = toc
+            .entries
+            .iter()
+            .find(|e| e.tag == "leaf" && e.had_dumper)
+            .unwrap();
+        assert_eq!(
+            leaf.copy_stmt.as_deref(),
+            Some("COPY s.root (k) FROM stdin;\n")
+        );
+    }
+
+    #[test]
+    fn schema_only_has_no_data_but_sequence_data_keeps_values() {
+        let options = PlanOptions {
+            data: false,
+            ..PlanOptions::default()
+        };
+        let toc = plan(&catalog(), &options).unwrap();
+        assert!(toc
+            .entries
+            .iter()
+            .all(|e| !e.had_dumper && e.desc != desc::SEQUENCE_SET));
+        let options = PlanOptions {
+            data: false,
+            sequence_data: true,
+            ..PlanOptions::default()
+        };
+        let toc = plan(&catalog(), &options).unwrap();
+        assert!(toc.entries.iter().all(|e| !e.had_dumper));
+        assert!(toc.entries.iter().any(|e| e.desc == desc::SEQUENCE_SET));
+    }
 }

@@ -1,0 +1,555 @@
+//! Reading data out of the server for the data entries of a TOC: table rows as COPY text or INSERT statements,
+//! large object contents, and (servers before 18) sequence values.
+//!
+//! Everything runs in the dump's snapshot transaction, on its session, one entry at a time in TOC order. Rows
+//! are streamed: a COPY chunk goes from the connection straight to the output, and INSERT mode holds at most
+//! one `FETCH 100` of rows. Nothing holds a whole table.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use futures_util::{pin_mut, StreamExt};
+use pgferry_archive::quote::{self, Quoter};
+use pgferry_archive::{desc, DumpId, Toc, TocEntry};
+use pgferry_catalog::{Catalog, Oid, Table};
+use pgferry_conn::Session;
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::DumpError;
+
+/// How table rows are written: COPY (the default) or INSERT statements.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataOptions {
+    /// Rows per INSERT statement: 0 writes COPY blocks (the default), 1 is `--inserts` and
+    /// `--column-inserts`, more is `--rows-per-insert N`.
+    pub rows_per_insert: usize,
+    /// `--column-inserts`: name the columns in each INSERT (generated columns are left out).
+    pub column_inserts: bool,
+    /// `--on-conflict-do-nothing`: end each INSERT with `ON CONFLICT DO NOTHING`.
+    pub on_conflict_do_nothing: bool,
+}
+
+/// pg_dump's `INV_READ`.
+const INV_READ: i32 = 0x40000;
+/// pg_dump reads large objects in chunks of this size (`LOBBUFSIZE`); each becomes one `lowrite`.
+const LO_CHUNK: usize = 16384;
+/// Rows fetched per round trip in INSERT mode, as pg_dump fetches them.
+const FETCH_ROWS: usize = 100;
+
+/// What one data entry reads from the server.
+#[derive(Debug, Clone)]
+enum Job {
+    /// `COPY ... TO stdout`, written as it comes.
+    Copy {
+        /// The table, for messages.
+        table: String,
+        /// The statement.
+        query: String,
+    },
+    /// A cursor over the table's rows, written as INSERT statements.
+    Inserts(InsertJob),
+    /// Large object contents, written as `lo_open`/`lowrite`/`lo_close` calls.
+    LargeObjects(Vec<Oid>),
+}
+
+#[derive(Debug, Clone)]
+struct InsertJob {
+    /// The table, for messages.
+    table: String,
+    /// `DECLARE _pg_dump_cursor CURSOR FOR SELECT ...`.
+    declare: String,
+    /// `INSERT INTO target [(cols)] [OVERRIDING SYSTEM VALUE] VALUES`, or the whole statement for a table
+    /// without columns.
+    head: String,
+    /// Per selected column: how its values are written.
+    columns: Vec<ValueKind>,
+}
+
+/// How INSERT mode writes a column's values (pg_dump decides by the result column's type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueKind {
+    /// A generated column: `DEFAULT`.
+    Default,
+    /// Integer, float, numeric and oid types: bare when the text is a plain number, quoted otherwise
+    /// (`'NaN'`, `'Infinity'`).
+    Number,
+    /// bit and varbit: `B'0101'`.
+    Bits,
+    /// boolean: `true` / `false`.
+    Bool,
+    /// Everything else: a string literal.
+    Text,
+}
+
+/// Writes the data of a dump's data entries, on the dump's session.
+pub(crate) struct DataWriter<'a> {
+    session: &'a Session,
+    jobs: HashMap<DumpId, Job>,
+    rows_per_insert: usize,
+    on_conflict_do_nothing: bool,
+    std_strings: bool,
+}
+
+impl<'a> DataWriter<'a> {
+    /// Works out what every data entry of `toc` reads.
+    pub(crate) fn new(
+        session: &'a Session,
+        catalog: &Catalog,
+        toc: &Toc,
+        quoter: Quoter,
+        options: &DataOptions,
+    ) -> DataWriter<'a> {
+        let mut jobs = HashMap::new();
+        for entry in toc.entries.iter().filter(|e| e.had_dumper) {
+            let job = match entry.desc.as_str() {
+                desc::TABLE_DATA => catalog
+                    .relations
+                    .table(entry.oid)
+                    .map(|table| table_job(catalog, entry, table, quoter, options)),
+                desc::BLOBS => blobs_job(toc, entry),
+                _ => None,
+            };
+            if let Some(job) = job {
+                jobs.insert(entry.dump_id, job);
+            }
+        }
+        DataWriter {
+            session,
+            jobs,
+            rows_per_insert: options.rows_per_insert.max(1),
+            on_conflict_do_nothing: options.on_conflict_do_nothing,
+            std_strings: catalog.database.std_strings,
+        }
+    }
+
+    /// Writes the data of entry `id` to `out`: COPY rows and the `\.` terminator, INSERT statements, or large
+    /// object calls.
+    pub(crate) async fn write(
+        &self,
+        id: DumpId,
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), DumpError> {
+        let Some(job) = self.jobs.get(&id) else {
+            return Err(DumpError::Unsupported(format!(
+                "pgferry cannot dump the data of TOC entry {id}"
+            )));
+        };
+        match job {
+            Job::Copy { table, query } => self.copy(table, query, out).await,
+            Job::Inserts(job) => self.inserts(job, out).await,
+            Job::LargeObjects(oids) => self.large_objects(oids, out).await,
+        }
+    }
+
+    async fn copy(
+        &self,
+        table: &str,
+        query: &str,
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), DumpError> {
+        tracing::debug!(table, "dumping the contents of table");
+        let failed = |source| DumpError::Data {
+            what: format!("the contents of table {table}"),
+            source,
+        };
+        let stream = self
+            .session
+            .client()
+            .copy_out(query)
+            .await
+            .map_err(failed)?;
+        pin_mut!(stream);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(failed)?;
+            out.write_all(&chunk)?;
+        }
+        out.write_all(b"\\.\n\n\n")?;
+        Ok(())
+    }
+
+    async fn inserts(
+        &self,
+        job: &InsertJob,
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), DumpError> {
+        tracing::debug!(
+            table = job.table,
+            "dumping the contents of table as INSERTs"
+        );
+        let failed = |source| DumpError::Data {
+            what: format!("the contents of table {}", job.table),
+            source,
+        };
+        let client = self.session.client();
+        client.simple_query(&job.declare).await.map_err(failed)?;
+        let terminator = if self.on_conflict_do_nothing {
+            " ON CONFLICT DO NOTHING;\n"
+        } else {
+            ";\n"
+        };
+        let fetch = format!("FETCH {FETCH_ROWS} FROM _pg_dump_cursor");
+        let mut in_statement = 0usize;
+        loop {
+            let messages = client.simple_query(&fetch).await.map_err(failed)?;
+            let mut text = String::new();
+            let mut rows = 0usize;
+            for message in &messages {
+                let SimpleQueryMessage::Row(row) = message else {
+                    continue;
+                };
+                rows += 1;
+                if in_statement == 0 {
+                    text.push_str(&job.head);
+                }
+                if job.columns.is_empty() {
+                    // A table without columns: one complete statement per row, whatever rows-per-insert says.
+                    continue;
+                }
+                text.push_str(if self.rows_per_insert == 1 {
+                    " ("
+                } else if in_statement > 0 {
+                    ",\n\t("
+                } else {
+                    "\n\t("
+                });
+                for (i, kind) in job.columns.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    let value = row.try_get(i).map_err(failed)?;
+                    push_value(&mut text, *kind, value, self.std_strings);
+                }
+                text.push(')');
+                in_statement += 1;
+                if in_statement >= self.rows_per_insert {
+                    text.push_str(terminator);
+                    in_statement = 0;
+                }
+            }
+            out.write_all(text.as_bytes())?;
+            if rows == 0 {
+                break;
+            }
+        }
+        if in_statement > 0 {
+            out.write_all(terminator.as_bytes())?;
+        }
+        out.write_all(b"\n\n")?;
+        client
+            .simple_query("CLOSE _pg_dump_cursor")
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn large_objects(
+        &self,
+        oids: &[Oid],
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), DumpError> {
+        let client = self.session.client();
+        out.write_all(b"BEGIN;\n\n")?;
+        for &oid in oids {
+            let failed = |source| DumpError::Data {
+                what: format!("large object {oid}"),
+                source,
+            };
+            let opened = client
+                .simple_query(&format!("SELECT pg_catalog.lo_open('{oid}', {INV_READ})"))
+                .await
+                .map_err(failed)?;
+            let fd = first_value(&opened).ok_or_else(|| {
+                DumpError::Unsupported(format!("could not open large object {oid}"))
+            })?;
+            writeln!(out, "SELECT pg_catalog.lo_open('{oid}', 131072);")?;
+            // Hex text whatever bytea_output says; one lowrite per chunk, as pg_dump writes them.
+            let read =
+                format!("SELECT pg_catalog.encode(pg_catalog.loread({fd}, {LO_CHUNK}), 'hex')");
+            loop {
+                let messages = client.simple_query(&read).await.map_err(failed)?;
+                let hex = first_value(&messages).unwrap_or_default();
+                if hex.is_empty() {
+                    break;
+                }
+                let prefix = if self.std_strings { "'\\x" } else { "'\\\\x" };
+                writeln!(out, "SELECT pg_catalog.lowrite(0, {prefix}{hex}');")?;
+            }
+            client
+                .simple_query(&format!("SELECT pg_catalog.lo_close({fd})"))
+                .await
+                .map_err(failed)?;
+            out.write_all(b"SELECT pg_catalog.lo_close(0);\n\n")?;
+        }
+        out.write_all(b"COMMIT;\n\n")?;
+        Ok(())
+    }
+}
+
+/// The first column of the first row of a simple query's answer.
+fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+        _ => None,
+    })
+}
+
+/// Appends one value as pg_dump's INSERT mode writes it.
+fn push_value(out: &mut String, kind: ValueKind, value: Option<&str>, std_strings: bool) {
+    if kind == ValueKind::Default {
+        out.push_str("DEFAULT");
+        return;
+    }
+    let Some(value) = value else {
+        out.push_str("NULL");
+        return;
+    };
+    match kind {
+        ValueKind::Number => {
+            if value.bytes().all(|b| b"0123456789 +-eE.".contains(&b)) {
+                out.push_str(value);
+            } else {
+                out.push('\'');
+                out.push_str(value);
+                out.push('\'');
+            }
+        }
+        ValueKind::Bits => {
+            out.push_str("B'");
+            out.push_str(value);
+            out.push('\'');
+        }
+        ValueKind::Bool => out.push_str(if value == "t" { "true" } else { "false" }),
+        ValueKind::Text | ValueKind::Default => quote::push_literal(out, value, std_strings),
+    }
+}
+
+/// pg_dump's choice by result column type: int2, int4, int8, oid, float4, float8, numeric are numbers; bit and
+/// varbit bit strings; bool booleans. (A domain column reports its base type.)
+fn value_kind(type_oid: Oid) -> ValueKind {
+    match type_oid {
+        21 | 23 | 20 | 26 | 700 | 701 | 1700 => ValueKind::Number,
+        1560 | 1562 => ValueKind::Bits,
+        16 => ValueKind::Bool,
+        _ => ValueKind::Text,
+    }
+}
+
+/// The WHERE condition an extension registered for one of its configuration tables, if any.
+fn extension_condition(catalog: &Catalog, table: Oid) -> Option<String> {
+    catalog.extensions.iter().find_map(|extension| {
+        let at = extension.config_tables.iter().position(|&t| t == table)?;
+        extension
+            .config_conditions
+            .get(at)
+            .filter(|c| !c.is_empty())
+            .cloned()
+    })
+}
+
+fn table_job(
+    catalog: &Catalog,
+    entry: &TocEntry,
+    table: &Table,
+    quoter: Quoter,
+    options: &DataOptions,
+) -> Job {
+    let name = quoter.qualified(catalog.namespace_name(table.namespace), &table.name);
+    let condition = extension_condition(catalog, table.oid);
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.is_dropped && c.generated == 0)
+        .map(|c| quoter.ident(&c.name))
+        .collect();
+    if options.rows_per_insert == 0 {
+        // A filter or a foreign table needs COPY (SELECT ...); anything else copies the table itself.
+        let query = if condition.is_some() || table.relkind == b'f' {
+            let select = if columns.is_empty() {
+                "* ".to_owned()
+            } else {
+                format!("{} ", columns.join(", "))
+            };
+            format!(
+                "COPY (SELECT {select}FROM {name} {}) TO stdout;",
+                condition.as_deref().unwrap_or_default()
+            )
+        } else if columns.is_empty() {
+            format!("COPY {name}  TO stdout;")
+        } else {
+            format!("COPY {name} ({}) TO stdout;", columns.join(", "))
+        };
+        return Job::Copy { table: name, query };
+    }
+
+    // INSERT mode: generated columns are selected as NULL and written as DEFAULT, or left out entirely when
+    // the columns are named.
+    let mut selected = Vec::new();
+    let mut kinds = Vec::new();
+    let mut names = Vec::new();
+    for column in table.columns.iter().filter(|c| !c.is_dropped) {
+        if column.generated != 0 {
+            if options.column_inserts {
+                continue;
+            }
+            selected.push("NULL".to_owned());
+            kinds.push(ValueKind::Default);
+        } else {
+            selected.push(quoter.ident(&column.name));
+            kinds.push(value_kind(column.base_type_oid));
+        }
+        names.push(quoter.ident(&column.name));
+    }
+    let mut declare = format!(
+        "DECLARE _pg_dump_cursor CURSOR FOR SELECT {} FROM ONLY {name}",
+        if selected.is_empty() {
+            "NULL".to_owned()
+        } else {
+            selected.join(", ")
+        }
+    );
+    if let Some(condition) = &condition {
+        declare.push(' ');
+        declare.push_str(condition);
+    }
+    // Data loaded through a partition root names the root (the entry's definition says which).
+    let target = entry
+        .defn
+        .as_deref()
+        .and_then(|d| d.strip_prefix("-- load via partition root "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| name.clone());
+    let mut head = format!("INSERT INTO {target} ");
+    if kinds.is_empty() {
+        head.push_str("DEFAULT VALUES;\n");
+    } else {
+        if options.column_inserts {
+            head.push_str(&format!("({}) ", names.join(", ")));
+        }
+        if table
+            .columns
+            .iter()
+            .any(|c| !c.is_dropped && c.identity == b'a')
+        {
+            head.push_str("OVERRIDING SYSTEM VALUE ");
+        }
+        head.push_str("VALUES");
+    }
+    Job::Inserts(InsertJob {
+        table: name,
+        declare,
+        head,
+        columns: kinds,
+    })
+}
+
+/// A BLOBS entry's large objects: the OIDs its BLOB METADATA entry (its first dependency) lists.
+fn blobs_job(toc: &Toc, entry: &TocEntry) -> Option<Job> {
+    let metadata = toc.entry(*entry.dependencies.first()?)?;
+    let oids = metadata
+        .defn
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    Some(Job::LargeObjects(oids))
+}
+
+/// Servers before 18 report no sequence values in the catalog: reads them for the SEQUENCE SET entries that
+/// lack their statement, one `SELECT last_value, is_called FROM seq` each, as pg_dump does.
+pub(crate) async fn fill_sequence_values(
+    session: &Session,
+    catalog: &Catalog,
+    toc: &mut Toc,
+    quoter: Quoter,
+) -> Result<(), DumpError> {
+    let sequences: HashMap<(&str, &str), &Table> = catalog
+        .relations
+        .tables
+        .iter()
+        .filter(|t| t.relkind == b'S')
+        .map(|t| ((catalog.namespace_name(t.namespace), t.name.as_str()), t))
+        .collect();
+    for entry in toc
+        .entries
+        .iter_mut()
+        .filter(|e| e.desc == desc::SEQUENCE_SET && e.defn.is_none())
+    {
+        let schema = entry.namespace.clone().unwrap_or_default();
+        let Some(table) = sequences.get(&(schema.as_str(), entry.tag.as_str())) else {
+            return Err(DumpError::Unsupported(format!(
+                "sequence {schema}.{} is not in the catalog",
+                entry.tag
+            )));
+        };
+        let name = quoter.qualified(&schema, &table.name);
+        let failed = |source| DumpError::Data {
+            what: format!("the value of sequence {name}"),
+            source,
+        };
+        let messages = session
+            .client()
+            .simple_query(&format!("SELECT last_value, is_called FROM {name}"))
+            .await
+            .map_err(failed)?;
+        let row = messages.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        });
+        let (Some(last), Some(called)) = (row.and_then(|r| r.get(0)), row.and_then(|r| r.get(1)))
+        else {
+            return Err(DumpError::Unsupported(format!(
+                "could not read the value of sequence {name}"
+            )));
+        };
+        let last: i64 = last.parse().map_err(|_| {
+            DumpError::Unsupported(format!("sequence {name} has an unreadable value {last:?}"))
+        })?;
+        entry.defn = Some(format!(
+            "SELECT pg_catalog.setval({}, {last}, {});\n",
+            quote::literal(&name, catalog.database.std_strings),
+            called == "t"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_written_as_pg_dump_writes_them() {
+        let mut out = String::new();
+        let cases: &[(ValueKind, Option<&str>, &str)] = &[
+            (ValueKind::Number, Some("-1.5e10"), "-1.5e10"),
+            (ValueKind::Number, Some("NaN"), "'NaN'"),
+            (ValueKind::Number, Some("-Infinity"), "'-Infinity'"),
+            (ValueKind::Bits, Some("0101"), "B'0101'"),
+            (ValueKind::Bool, Some("t"), "true"),
+            (ValueKind::Bool, Some("f"), "false"),
+            (ValueKind::Text, Some("it's \\ here"), "'it''s \\ here'"),
+            (ValueKind::Text, None, "NULL"),
+            (ValueKind::Default, Some("x"), "DEFAULT"),
+        ];
+        for (kind, value, expected) in cases {
+            out.clear();
+            push_value(&mut out, *kind, *value, true);
+            assert_eq!(out, *expected, "{kind:?} {value:?}");
+        }
+        out.clear();
+        push_value(&mut out, ValueKind::Text, Some("a\\b"), false);
+        assert_eq!(out, "'a\\\\b'");
+    }
+
+    #[test]
+    fn number_types_are_recognised_by_oid() {
+        for oid in [20, 21, 23, 26, 700, 701, 1700] {
+            assert_eq!(value_kind(oid), ValueKind::Number);
+        }
+        assert_eq!(value_kind(1560), ValueKind::Bits);
+        assert_eq!(value_kind(16), ValueKind::Bool);
+        assert_eq!(value_kind(25), ValueKind::Text);
+        assert_eq!(value_kind(790), ValueKind::Text);
+    }
+}

@@ -23,7 +23,7 @@ const VARIANTS: &[&[&str]] = &[
 ];
 
 /// The libpq connection string of a database of the cluster, for the reference tools.
-fn conninfo(cluster: &Cluster, db: &str) -> String {
+pub(crate) fn conninfo(cluster: &Cluster, db: &str) -> String {
     format!(
         "host={} port={} user={} dbname={db} connect_timeout=10",
         cluster.host(),
@@ -88,7 +88,7 @@ async fn rows(client: &tokio_postgres::Client, sql: &str) -> Vec<String> {
 
 /// What a database holds, as text to compare: each table's (and materialized view's) row count and checksum,
 /// each sequence's value, each large object's owner, privileges, comment and contents.
-async fn contents(cluster: &Cluster, db: &str) -> String {
+pub(crate) async fn contents(cluster: &Cluster, db: &str) -> String {
     let client = cluster.connect(db).await.expect("connect");
     // Partitioned tables are compared as a whole, and their partitions one by one, except under hash
     // partitioning: a restore may place rows in other partitions there (enum hash codes depend on OIDs).
@@ -131,7 +131,7 @@ async fn contents(cluster: &Cluster, db: &str) -> String {
     report.join("\n")
 }
 
-fn assert_same_contents(major: u32, what: &str, expected: &str, actual: &str) {
+pub(crate) fn assert_same_contents(major: u32, what: &str, expected: &str, actual: &str) {
     if let Some(diff) = diff_lines(expected, actual) {
         panic!("{what} on PostgreSQL {major}: the data differs from the source's:\n{diff}");
     }
@@ -327,7 +327,8 @@ async fn refused_option_combinations_say_why() {
             &["-j", "4"],
             "parallel backup only supported by the directory format",
         ),
-        (&["-F", "c"], "not implemented yet"),
+        (&["-F", "d"], "requires an output directory"),
+        (&["-F", "x"], "invalid output format"),
     ];
     for (args, message) in cases {
         let mut all = vec!["dump"];

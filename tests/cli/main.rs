@@ -1,5 +1,6 @@
 //! End-to-end tests of the `pgferry` binary against real PostgreSQL servers started by `pgferry-testkit`.
 
+mod archive_roundtrip;
 mod check_versions;
 mod conn_errors;
 mod data_roundtrip;

@@ -4,7 +4,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pgferry::dump::{DumpOptions, ScriptOptions, Sections};
+use pgferry::dump::{
+    parse_compression, ArchiveFormat, ArchiveOptions, ArchiveTarget, Compression, DumpOptions,
+    DumpSummary, ScriptOptions, Sections,
+};
 
 use crate::conn_args::ConnArgs;
 use crate::exit;
@@ -16,11 +19,12 @@ pub(crate) struct DumpArgs {
     #[command(flatten)]
     conn: ConnArgs,
 
-    /// Output file (default: standard output). Written under a temporary name and renamed when complete.
+    /// Output file or directory (default: standard output; the directory format needs one). Written under a
+    /// temporary name and renamed when complete.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
 
-    /// Output format: p (plain SQL). The archive formats (c, d, t) are not implemented yet.
+    /// Output format: p (plain SQL), c (custom archive), d (directory archive), t (tar archive).
     #[arg(
         short = 'F',
         long = "format",
@@ -29,9 +33,18 @@ pub(crate) struct DumpArgs {
     )]
     format: String,
 
-    /// Parallel jobs (only the directory format, which is not implemented yet, can use more than one).
+    /// Parallel jobs (not implemented yet: archives are written serially, on one connection).
     #[arg(short = 'j', long = "jobs", value_name = "NUM")]
     jobs: Option<u32>,
+
+    /// Compression of archive data: 0-9, none, gzip[:LEVEL], lz4, zstd[:LEVEL] (default: gzip for the custom
+    /// and directory formats, none for tar).
+    #[arg(short = 'Z', long = "compress", value_name = "METHOD[:LEVEL]")]
+    compress: Option<String>,
+
+    /// Do not wait for a directory archive to be written safely to disk.
+    #[arg(long = "no-sync")]
+    no_sync: bool,
 
     /// Dump only the object definitions, not data.
     #[arg(short = 's', long = "schema-only")]
@@ -245,60 +258,46 @@ pub(crate) async fn run(args: DumpArgs, verbose: u8) -> i32 {
 }
 
 async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
-    if args.format != "p" && args.format != "plain" {
-        return Err(format!(
-            "output format \"{}\" is not implemented yet: only plain (-Fp) is available",
-            args.format
-        ));
-    }
+    let format = match args.format.as_str() {
+        "p" | "plain" => None,
+        "c" | "custom" => Some(ArchiveFormat::Custom),
+        "d" | "directory" => Some(ArchiveFormat::Directory),
+        "t" | "tar" => Some(ArchiveFormat::Tar),
+        other => {
+            return Err(format!(
+                "invalid output format \"{other}\" specified (use p, c, d or t)"
+            ))
+        }
+    };
     if args.jobs.is_some_and(|jobs| jobs > 1) {
-        return Err(
-            "parallel backup only supported by the directory format (which is not implemented yet)"
-                .to_owned(),
-        );
+        if format != Some(ArchiveFormat::Directory) {
+            return Err("parallel backup only supported by the directory format".to_owned());
+        }
+        return Err("parallel dumps (-j) are not implemented yet: use -j 1".to_owned());
     }
     if args.if_exists && !args.clean {
         return Err("option --if-exists requires option -c/--clean".to_owned());
     }
+    let compression = match &args.compress {
+        Some(spec) => Some(parse_compression(spec).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if format.is_none() && compression.is_some_and(|c| c != Compression::NONE) {
+        return Err("compressed plain output is not implemented yet".to_owned());
+    }
     let config = args.conn.resolve().map_err(|e| e.to_string())?;
     let options = build_options(&args)?;
 
-    let summary = match &args.file {
-        // A regular file (or a new one) is written under a temporary name and renamed when complete; a
-        // device or a pipe (-f /dev/null, -f /dev/stdout, a FIFO) is written as it is.
-        Some(path) if is_regular_or_missing(path) => {
-            let staged = StagedFile::create(path)?;
-            let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
-            let summary = pgferry::dump::dump(&config, &options, &mut writer)
-                .await
-                .map_err(|e| e.to_string())?;
-            writer
-                .flush()
-                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
-            drop(writer);
-            staged.commit()?;
-            summary
+    let summary = match format {
+        Some(format) => {
+            let archive = ArchiveOptions {
+                format,
+                compression,
+                sync: !args.no_sync,
+            };
+            dump_archive(&config, &options, &archive, args.file.as_deref()).await?
         }
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-            let mut writer = BufWriter::new(file);
-            let summary = pgferry::dump::dump(&config, &options, &mut writer)
-                .await
-                .map_err(|e| e.to_string())?;
-            writer
-                .flush()
-                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
-            summary
-        }
-        None => {
-            let mut writer = BufWriter::new(std::io::stdout());
-            pgferry::dump::dump(&config, &options, &mut writer)
-                .await
-                .map_err(|e| e.to_string())?
-        }
+        None => dump_plain(&config, &options, args.file.as_deref()).await?,
     };
     if verbose > 0 {
         eprintln!(
@@ -307,6 +306,103 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+async fn dump_archive(
+    config: &pgferry::ConnConfig,
+    options: &DumpOptions,
+    archive: &ArchiveOptions,
+    file: Option<&Path>,
+) -> Result<DumpSummary, String> {
+    let run = |target| pgferry::dump::dump_archive(config, options, archive, target);
+    match (archive.format, file) {
+        (ArchiveFormat::Directory, None) => {
+            Err("option -F d requires an output directory (-f DIR)".to_owned())
+        }
+        (ArchiveFormat::Directory, Some(dir)) => {
+            if let Ok(mut entries) = std::fs::read_dir(dir) {
+                if entries.next().is_some() {
+                    return Err(format!(
+                        "could not create directory \"{}\": the directory exists and is not empty",
+                        dir.display()
+                    ));
+                }
+            } else if dir.exists() {
+                return Err(format!(
+                    "could not create directory \"{}\": it exists and is not a directory",
+                    dir.display()
+                ));
+            }
+            run(ArchiveTarget::Directory(dir.to_owned()))
+                .await
+                .map_err(|e| e.to_string())
+        }
+        (_, Some(path)) if is_regular_or_missing(path) => {
+            let staged = StagedFile::create(path)?;
+            let file = staged.file.try_clone().map_err(|e| e.to_string())?;
+            let summary = run(ArchiveTarget::File(file))
+                .await
+                .map_err(|e| e.to_string())?;
+            staged.commit()?;
+            Ok(summary)
+        }
+        (_, Some(path)) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+            run(ArchiveTarget::Stream(Box::new(file)))
+                .await
+                .map_err(|e| e.to_string())
+        }
+        (_, None) => run(ArchiveTarget::Stream(Box::new(std::io::stdout())))
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+async fn dump_plain(
+    config: &pgferry::ConnConfig,
+    options: &DumpOptions,
+    file: Option<&Path>,
+) -> Result<DumpSummary, String> {
+    match file {
+        // A regular file (or a new one) is written under a temporary name and renamed when complete; a
+        // device or a pipe (-f /dev/null, -f /dev/stdout, a FIFO) is written as it is.
+        Some(path) if is_regular_or_missing(path) => {
+            let staged = StagedFile::create(path)?;
+            let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
+            let summary = pgferry::dump::dump(config, options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?;
+            writer
+                .flush()
+                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+            drop(writer);
+            staged.commit()?;
+            Ok(summary)
+        }
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+            let mut writer = BufWriter::new(file);
+            let summary = pgferry::dump::dump(config, options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?;
+            writer
+                .flush()
+                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+            Ok(summary)
+        }
+        None => {
+            let mut writer = BufWriter::new(std::io::stdout());
+            pgferry::dump::dump(config, options, &mut writer)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
 }
 
 fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {

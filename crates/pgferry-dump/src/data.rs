@@ -6,7 +6,8 @@
 //! one `FETCH 100` of rows. Nothing holds a whole table.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::future::Future;
+use std::io::{self, Write};
 
 use futures_util::{pin_mut, StreamExt};
 use pgferry_archive::quote::{self, Quoter};
@@ -16,6 +17,23 @@ use pgferry_conn::Session;
 use tokio_postgres::SimpleQueryMessage;
 
 use crate::DumpError;
+
+/// Where the data of one entry goes: a plain script's output, or an archive's data stream. Chunks are handed
+/// over as they come, so that nothing holds a whole table.
+pub(crate) trait Output: Send {
+    /// Append `bytes`.
+    fn put(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// A synchronous writer (the plain script's output).
+pub(crate) struct SyncOutput<'a>(pub(crate) &'a mut (dyn Write + Send));
+
+impl Output for SyncOutput<'_> {
+    #[allow(clippy::manual_async_fn)]
+    fn put(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send {
+        async move { self.0.write_all(bytes) }
+    }
+}
 
 /// How table rows are written: COPY (the default) or INSERT statements.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,11 +142,7 @@ impl<'a> DataWriter<'a> {
 
     /// Writes the data of entry `id` to `out`: COPY rows and the `\.` terminator, INSERT statements, or large
     /// object calls.
-    pub(crate) async fn write(
-        &self,
-        id: DumpId,
-        out: &mut (dyn Write + Send),
-    ) -> Result<(), DumpError> {
+    pub(crate) async fn write<O: Output>(&self, id: DumpId, out: &mut O) -> Result<(), DumpError> {
         let Some(job) = self.jobs.get(&id) else {
             return Err(DumpError::Unsupported(format!(
                 "pgferry cannot dump the data of TOC entry {id}"
@@ -141,11 +155,55 @@ impl<'a> DataWriter<'a> {
         }
     }
 
-    async fn copy(
+    /// The large objects of the `BLOBS` entry `id`, if it is one.
+    pub(crate) fn large_object_oids(&self, id: DumpId) -> Option<&[Oid]> {
+        match self.jobs.get(&id) {
+            Some(Job::LargeObjects(oids)) => Some(oids),
+            _ => None,
+        }
+    }
+
+    /// Writes the contents of large object `oid`, as raw bytes, a chunk at a time (archive formats).
+    pub(crate) async fn large_object_bytes<O: Output>(
+        &self,
+        oid: Oid,
+        out: &mut O,
+    ) -> Result<(), DumpError> {
+        let client = self.session.client();
+        let failed = |source| DumpError::Data {
+            what: format!("large object {oid}"),
+            source,
+        };
+        let opened = client
+            .simple_query(&format!("SELECT pg_catalog.lo_open('{oid}', {INV_READ})"))
+            .await
+            .map_err(failed)?;
+        let fd = first_value(&opened)
+            .ok_or_else(|| DumpError::Unsupported(format!("could not open large object {oid}")))?;
+        let read = format!("SELECT pg_catalog.encode(pg_catalog.loread({fd}, {LO_CHUNK}), 'hex')");
+        loop {
+            let messages = client.simple_query(&read).await.map_err(failed)?;
+            let hex = first_value(&messages).unwrap_or_default();
+            if hex.is_empty() {
+                break;
+            }
+            let bytes = decode_hex(&hex).ok_or_else(|| {
+                DumpError::Unsupported(format!("large object {oid}: the server sent bad hex"))
+            })?;
+            out.put(&bytes).await?;
+        }
+        client
+            .simple_query(&format!("SELECT pg_catalog.lo_close({fd})"))
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn copy<O: Output>(
         &self,
         table: &str,
         query: &str,
-        out: &mut (dyn Write + Send),
+        out: &mut O,
     ) -> Result<(), DumpError> {
         tracing::debug!(table, "dumping the contents of table");
         let failed = |source| DumpError::Data {
@@ -161,17 +219,13 @@ impl<'a> DataWriter<'a> {
         pin_mut!(stream);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(failed)?;
-            out.write_all(&chunk)?;
+            out.put(&chunk).await?;
         }
-        out.write_all(b"\\.\n\n\n")?;
+        out.put(b"\\.\n\n\n").await?;
         Ok(())
     }
 
-    async fn inserts(
-        &self,
-        job: &InsertJob,
-        out: &mut (dyn Write + Send),
-    ) -> Result<(), DumpError> {
+    async fn inserts<O: Output>(&self, job: &InsertJob, out: &mut O) -> Result<(), DumpError> {
         tracing::debug!(
             table = job.table,
             "dumping the contents of table as INSERTs"
@@ -226,15 +280,15 @@ impl<'a> DataWriter<'a> {
                     in_statement = 0;
                 }
             }
-            out.write_all(text.as_bytes())?;
+            out.put(text.as_bytes()).await?;
             if rows == 0 {
                 break;
             }
         }
         if in_statement > 0 {
-            out.write_all(terminator.as_bytes())?;
+            out.put(terminator.as_bytes()).await?;
         }
-        out.write_all(b"\n\n")?;
+        out.put(b"\n\n").await?;
         client
             .simple_query("CLOSE _pg_dump_cursor")
             .await
@@ -242,13 +296,9 @@ impl<'a> DataWriter<'a> {
         Ok(())
     }
 
-    async fn large_objects(
-        &self,
-        oids: &[Oid],
-        out: &mut (dyn Write + Send),
-    ) -> Result<(), DumpError> {
+    async fn large_objects<O: Output>(&self, oids: &[Oid], out: &mut O) -> Result<(), DumpError> {
         let client = self.session.client();
-        out.write_all(b"BEGIN;\n\n")?;
+        out.put(b"BEGIN;\n\n").await?;
         for &oid in oids {
             let failed = |source| DumpError::Data {
                 what: format!("large object {oid}"),
@@ -261,7 +311,8 @@ impl<'a> DataWriter<'a> {
             let fd = first_value(&opened).ok_or_else(|| {
                 DumpError::Unsupported(format!("could not open large object {oid}"))
             })?;
-            writeln!(out, "SELECT pg_catalog.lo_open('{oid}', 131072);")?;
+            out.put(format!("SELECT pg_catalog.lo_open('{oid}', 131072);\n").as_bytes())
+                .await?;
             // Hex text whatever bytea_output says; one lowrite per chunk, as pg_dump writes them.
             let read =
                 format!("SELECT pg_catalog.encode(pg_catalog.loread({fd}, {LO_CHUNK}), 'hex')");
@@ -272,17 +323,31 @@ impl<'a> DataWriter<'a> {
                     break;
                 }
                 let prefix = if self.std_strings { "'\\x" } else { "'\\\\x" };
-                writeln!(out, "SELECT pg_catalog.lowrite(0, {prefix}{hex}');")?;
+                out.put(format!("SELECT pg_catalog.lowrite(0, {prefix}{hex}');\n").as_bytes())
+                    .await?;
             }
             client
                 .simple_query(&format!("SELECT pg_catalog.lo_close({fd})"))
                 .await
                 .map_err(failed)?;
-            out.write_all(b"SELECT pg_catalog.lo_close(0);\n\n")?;
+            out.put(b"SELECT pg_catalog.lo_close(0);\n\n").await?;
         }
-        out.write_all(b"COMMIT;\n\n")?;
+        out.put(b"COMMIT;\n\n").await?;
         Ok(())
     }
+}
+
+/// Decodes hex text (`encode(..., 'hex')`, no prefix).
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
 }
 
 /// The first column of the first row of a simple query's answer.
@@ -540,6 +605,13 @@ mod tests {
         out.clear();
         push_value(&mut out, ValueKind::Text, Some("a\\b"), false);
         assert_eq!(out, "'a\\\\b'");
+    }
+
+    #[test]
+    fn hex_is_decoded() {
+        assert_eq!(decode_hex("00ff10"), Some(vec![0, 255, 16]));
+        assert_eq!(decode_hex("0"), None);
+        assert_eq!(decode_hex("zz"), None);
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! opens a `REPEATABLE READ, READ ONLY` transaction (or imports a snapshot), resolves the selection patterns
 //! against the catalog, reads the catalog with the selected tables locked, plans the TOC and writes it.
 //!
-//! The output is the plain SQL script, with table data (COPY blocks or INSERT statements), sequence values and
-//! large objects read in the same snapshot while the script is written ([`data`], [`plain`]); the archive
-//! formats come with the archives work.
+//! The output is the plain SQL script ([`dump`]), with table data (COPY blocks or INSERT statements), sequence
+//! values and large objects read in the same snapshot while the script is written ([`data`], [`plain`]), or an
+//! archive in the custom, directory or tar format ([`dump_archive`], [`archive`]), written serially on the one
+//! session.
 
+mod archive;
 mod data;
 mod plain;
 mod select;
@@ -23,7 +25,9 @@ use pgferry_conn::pooler;
 use pgferry_conn::{ConnConfig, ConnectError, Session};
 use pgferry_plan::{PlanError, PlanOptions};
 
+pub use archive::ArchiveTarget;
 pub use data::DataOptions;
+pub use pgferry_archive::format::{ArchiveFormat, Compression};
 pub use select::{NamePattern, PatternError};
 pub use session::SessionOptions;
 
@@ -117,6 +121,9 @@ pub enum DumpError {
     /// Writing the output failed.
     #[error("writing the dump failed: {0}")]
     Write(#[from] std::io::Error),
+    /// Writing the archive failed.
+    #[error("writing the archive failed: {0}")]
+    Archive(#[from] pgferry_archive::write::WriteError),
     /// The request needs something pgferry cannot do yet.
     #[error("{0}")]
     Unsupported(String),
@@ -128,12 +135,109 @@ pub async fn dump(
     options: &DumpOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<DumpSummary, DumpError> {
+    let prepared = prepare(config, options, options.plan.clone()).await?;
+    let Prepared {
+        session,
+        catalog,
+        toc,
+        plan_options,
+        quoter,
+        entries,
+    } = prepared;
+    let mut script = options.script.clone();
+    script.schema = plan_options.schema;
+    // Without data the plan holds no data entries but sequence values (--sequence-data).
+    script.data = plan_options.data || plan_options.sequence_data;
+    script.transaction_timeout = session.server_version() >= pgferry_conn::ServerVersion::V17;
+    if script.data && toc.entries.iter().any(|e| e.had_dumper) {
+        let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
+        plain::write_with_data(toc, script, &writer, out).await?;
+    } else {
+        write_script(&toc, &script, &mut NoData, out)?;
+    }
+    out.flush()?;
+    session::finish(&session).await?;
+    Ok(DumpSummary {
+        entries,
+        catalog_queries: catalog.query_count,
+        lock_statements: catalog.lock_statements,
+        warnings: Vec::new(),
+    })
+}
+
+/// How an archive is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveOptions {
+    /// Custom, directory or tar.
+    pub format: ArchiveFormat,
+    /// `-Z`; `None` for the format's default (gzip for custom and directory, none for tar).
+    pub compression: Option<Compression>,
+    /// `fsync` a directory archive before returning (off with `--no-sync`).
+    pub sync: bool,
+}
+
+/// Dumps the database `config` names as an archive (custom, directory or tar) to `target`, serially on one
+/// session. The archive version is 1.14, or 1.15 when lz4 or zstd compression needs it.
+pub async fn dump_archive(
+    config: &ConnConfig,
+    options: &DumpOptions,
+    archive: &ArchiveOptions,
+    target: ArchiveTarget,
+) -> Result<DumpSummary, DumpError> {
+    use pgferry_archive::write::{choose_version, default_compression, WriteOptions};
+    if archive.format == ArchiveFormat::Plain {
+        return Err(DumpError::Unsupported(
+            "a plain script is written with dump(), not as an archive".to_owned(),
+        ));
+    }
+    let compression = archive
+        .compression
+        .unwrap_or_else(|| default_compression(archive.format));
+    let version = choose_version(archive.format, compression, None)?;
+    let mut write_options = WriteOptions::new(archive.format, compression, Some(version))?;
+    write_options.sync = archive.sync;
+    let mut plan = options.plan.clone();
+    // Archives always carry the DATABASE entries: pg_restore --create uses them.
+    plan.database_entries = true;
+    let Prepared {
+        session,
+        catalog,
+        toc,
+        quoter,
+        entries,
+        ..
+    } = prepare(config, options, plan).await?;
+    let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
+    archive::write_archive(toc, archive.format, write_options, &writer, target).await?;
+    session::finish(&session).await?;
+    Ok(DumpSummary {
+        entries,
+        catalog_queries: catalog.query_count,
+        lock_statements: catalog.lock_statements,
+        warnings: Vec::new(),
+    })
+}
+
+/// A dump after planning: the session in its snapshot, the catalog, and the TOC with sequence values.
+struct Prepared {
+    session: Session,
+    catalog: Catalog,
+    toc: pgferry_archive::Toc,
+    plan_options: PlanOptions,
+    quoter: Quoter,
+    entries: usize,
+}
+
+async fn prepare(
+    config: &ConnConfig,
+    options: &DumpOptions,
+    mut plan_options: PlanOptions,
+) -> Result<Prepared, DumpError> {
     let session = pgferry_conn::connect(config).await?;
     let verdict = pooler::assess(&session, config).await?;
     verdict.refuse_transaction_pooling(session.target(), options.allow_pooler)?;
     session::setup(&session, &options.session).await?;
 
-    let mut plan_options = options.plan.clone();
     plan_options.inserts = options.data.rows_per_insert > 0;
     if plan_options.data && session::is_standby(&session).await? {
         // A hot standby cannot read unlogged tables: pg_dump leaves their data out there.
@@ -155,28 +259,17 @@ pub async fn dump(
     let quoter = Quoter {
         quote_all: plan_options.quote_all_identifiers,
     };
-    let mut script = options.script.clone();
-    script.schema = plan_options.schema;
-    // Without data the plan holds no data entries but sequence values (--sequence-data).
-    script.data = plan_options.data || plan_options.sequence_data;
-    script.transaction_timeout = session.server_version() >= pgferry_conn::ServerVersion::V17;
-    if script.data {
+    if plan_options.data || plan_options.sequence_data {
         data::fill_sequence_values(&session, &catalog, &mut toc, quoter).await?;
     }
     let entries = toc.entries.len();
-    if script.data && toc.entries.iter().any(|e| e.had_dumper) {
-        let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
-        plain::write_with_data(toc, script, &writer, out).await?;
-    } else {
-        write_script(&toc, &script, &mut NoData, out)?;
-    }
-    out.flush()?;
-    session::finish(&session).await?;
-    Ok(DumpSummary {
+    Ok(Prepared {
+        session,
+        catalog,
+        toc,
+        plan_options,
+        quoter,
         entries,
-        catalog_queries: catalog.query_count,
-        lock_statements: catalog.lock_statements,
-        warnings: Vec::new(),
     })
 }
 

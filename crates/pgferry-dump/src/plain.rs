@@ -57,7 +57,10 @@ pub(crate) async fn write_with_data(
             }
             Message::Data(id, done) => {
                 let ok = if failure.is_none() {
-                    match data.write(id, out).await {
+                    match data
+                        .write(id, &mut crate::data::SyncOutput(&mut *out))
+                        .await
+                    {
                         Ok(()) => true,
                         Err(error) => {
                             failure = Some(error);

@@ -32,8 +32,10 @@ pub use pgferry_conn::{
 /// Dumping a database: options and the entry point, from `pgferry-dump`.
 pub mod dump {
     pub use pgferry_archive::script::ScriptOptions;
+    pub use pgferry_archive::write::parse_compression;
     pub use pgferry_dump::{
-        dump, random_restrict_key, DumpError, DumpOptions, DumpSummary, SessionOptions,
+        dump, dump_archive, random_restrict_key, ArchiveFormat, ArchiveOptions, ArchiveTarget,
+        Compression, DumpError, DumpOptions, DumpSummary, SessionOptions,
     };
     pub use pgferry_plan::{PlanOptions, Sections};
 }

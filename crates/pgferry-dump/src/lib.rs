@@ -396,70 +396,34 @@ impl Selection {
         strict: bool,
     ) -> Result<(), DumpError> {
         let relkinds = |t: &Table| matches!(t.relkind, b'r' | b'S' | b'v' | b'm' | b'f' | b'p');
-        let schema_oids =
-            |patterns: &[NamePattern], check: bool| -> Result<HashSet<u32>, DumpError> {
-                let mut set = HashSet::new();
-                for pattern in patterns {
-                    let found: Vec<u32> = catalog
-                        .namespaces
-                        .iter()
-                        .filter(|n| pattern.matches_name(&n.name))
-                        .map(|n| n.oid)
-                        .collect();
-                    if found.is_empty() && check {
-                        return Err(DumpError::Selection(format!(
-                            "no matching schemas were found for pattern \"{}\"",
-                            pattern.text
-                        )));
-                    }
-                    set.extend(found);
-                }
-                Ok(set)
-            };
-        let table_oids = |patterns: &[NamePattern],
-                          check: bool|
-         -> Result<HashSet<u32>, DumpError> {
-            let mut set = HashSet::new();
-            for pattern in patterns {
-                let found: Vec<u32> = catalog
-                    .relations
-                    .tables
+        let schema_oids = |patterns: &[NamePattern], check: bool| {
+            matching_oids(
+                patterns,
+                check,
+                "schemas",
+                catalog
+                    .namespaces
                     .iter()
-                    .filter(|t| {
-                        relkinds(t) && pattern.matches(catalog.namespace_name(t.namespace), &t.name)
-                    })
-                    .map(|t| t.oid)
-                    .collect();
-                if found.is_empty() && check {
-                    return Err(DumpError::Selection(format!(
-                        "no matching tables were found for pattern \"{}\"",
-                        pattern.text
-                    )));
-                }
-                set.extend(found);
-            }
-            Ok(set)
+                    .map(|n| (n.oid, "", n.name.as_str())),
+            )
         };
-        let extension_oids =
-            |patterns: &[NamePattern], check: bool| -> Result<HashSet<u32>, DumpError> {
-                let mut set = HashSet::new();
-                for pattern in patterns {
-                    let found: Vec<u32> = catalog
-                        .extensions
-                        .iter()
-                        .filter(|e| pattern.matches_name(&e.name))
-                        .map(|e| e.oid)
-                        .collect();
-                    if found.is_empty() && check {
-                        return Err(DumpError::Selection(format!(
-                            "no matching extensions were found for pattern \"{}\"",
-                            pattern.text
-                        )));
-                    }
-                    set.extend(found);
-                }
-                Ok(set)
-            };
+        let table_oids = |patterns: &[NamePattern], check: bool| {
+            let tables = catalog.relations.tables.iter().filter(|t| relkinds(t));
+            let named =
+                tables.map(|t| (t.oid, catalog.namespace_name(t.namespace), t.name.as_str()));
+            matching_oids(patterns, check, "tables", named)
+        };
+        let extension_oids = |patterns: &[NamePattern], check: bool| {
+            matching_oids(
+                patterns,
+                check,
+                "extensions",
+                catalog
+                    .extensions
+                    .iter()
+                    .map(|e| (e.oid, "", e.name.as_str())),
+            )
+        };
         plan.include_schemas = schema_oids(&self.schemas, strict)?;
         if !self.schemas.is_empty() && plan.include_schemas.is_empty() {
             return Err(DumpError::Selection(
@@ -502,6 +466,38 @@ impl Selection {
 
 /// The session a dump runs in, for callers that drive the steps themselves.
 pub type DumpSession = Session;
+
+/// The OIDs of the objects (OID, schema, name) that any of `patterns` matches; schemas and extensions pass an
+/// empty schema and are matched by name alone. With `check`, every pattern must match something.
+fn matching_oids<'a>(
+    patterns: &[NamePattern],
+    check: bool,
+    kind: &str,
+    objects: impl Iterator<Item = (u32, &'a str, &'a str)> + Clone,
+) -> Result<HashSet<u32>, DumpError> {
+    let mut set = HashSet::new();
+    for pattern in patterns {
+        let mut found = false;
+        for (oid, schema, name) in objects.clone() {
+            let hit = if schema.is_empty() {
+                pattern.matches_name(name)
+            } else {
+                pattern.matches(schema, name)
+            };
+            if hit {
+                found = true;
+                set.insert(oid);
+            }
+        }
+        if !found && check {
+            return Err(DumpError::Selection(format!(
+                "no matching {kind} were found for pattern \"{}\"",
+                pattern.text
+            )));
+        }
+    }
+    Ok(set)
+}
 
 /// `tables` and every relation that inherits from them or is a partition of them, at any depth.
 fn with_children(catalog: &Catalog, tables: HashSet<u32>) -> HashSet<u32> {

@@ -23,10 +23,6 @@ pub struct SessionOptions {
     pub extra_float_digits: Option<i32>,
 }
 
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
-}
-
 /// Applies pg_dump's session settings and opens the snapshot transaction.
 ///
 /// The search path goes first, so that everything after it (including the server's deparse output) is
@@ -76,7 +72,10 @@ pub(crate) async fn setup(session: &Session, options: &SessionOptions) -> Result
         statements.push("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_owned());
     }
     if let Some(snapshot) = &options.snapshot {
-        statements.push(format!("SET TRANSACTION SNAPSHOT {}", literal(snapshot)));
+        statements.push(format!(
+            "SET TRANSACTION SNAPSHOT {}",
+            pgferry_archive::quote::literal(snapshot, true)
+        ));
     }
     for statement in statements {
         session

@@ -10,7 +10,7 @@ mod replication;
 mod servers;
 mod text_search;
 
-use pgferry_catalog::{CatalogId, Oid, LAST_SYSTEM_OID};
+use pgferry_catalog::CatalogId;
 
 use super::Emitter;
 use crate::model::{Components, DumpObject, ObjKind};
@@ -67,31 +67,11 @@ pub(crate) fn repair_loop(
 /// everything when the whole database is dumped, nothing under `-n`/`-t`/`-e`; an extension member only its
 /// privileges, and only when its extension is dumped (or built in).
 fn global_components(planner: &Planner<'_>, id: CatalogId) -> Components {
-    if let Some(extension) = planner.catalog.extension_of(id) {
-        return extension_member_components(planner, extension);
+    if let Some(components) = planner.extension_member_components(id) {
+        return components;
     }
     if planner.options.include_everything() {
         Components::ALL
-    } else {
-        Components::NONE
-    }
-}
-
-/// An extension member keeps only its privileges, and only when its extension's contents are dumped: always for
-/// built-in extensions, else when the extension is selected (pg_dump's `checkExtensionMembership`).
-fn extension_member_components(planner: &Planner<'_>, extension: Oid) -> Components {
-    let options = planner.options;
-    let contents = if extension <= LAST_SYSTEM_OID {
-        true
-    } else if options.exclude_extensions.contains(&extension) {
-        false
-    } else if !options.include_extensions.is_empty() {
-        options.include_extensions.contains(&extension)
-    } else {
-        options.include_everything()
-    };
-    if contents {
-        Components::ACL_ONLY
     } else {
         Components::NONE
     }

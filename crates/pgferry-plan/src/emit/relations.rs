@@ -127,27 +127,16 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
             if !inline && !check.is_local {
                 continue;
             }
-            let con = planner.add(
-                ObjKind::Constraint,
-                CatalogId::new(class::PG_CONSTRAINT, check.oid),
-                check.name.clone(),
-                table.namespace,
-                Components {
-                    definition: dump.definition,
-                    comment: dump.comment,
-                    ..Components::NONE
-                },
+            add_table_constraint(
+                planner,
+                id,
+                table,
+                check.oid,
+                &check.name,
+                dump,
                 Source::Check(ti, ki),
+                !inline,
             );
-            let object = planner.object_mut(con).expect("just added");
-            object.tiebreak = vec![table.name.clone()];
-            object.owner_table = Some(id);
-            object.separate = !inline;
-            if inline {
-                planner.add_dep(id, con);
-            } else {
-                planner.add_dep(con, id);
-            }
         }
 
         // 18: NOT VALID NOT NULL constraints are separate post-data entries.
@@ -155,23 +144,16 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
             if not_null.validated || !not_null.is_local {
                 continue;
             }
-            let con = planner.add(
-                ObjKind::Constraint,
-                CatalogId::new(class::PG_CONSTRAINT, not_null.oid),
-                not_null.name.clone(),
-                table.namespace,
-                Components {
-                    definition: dump.definition,
-                    comment: dump.comment,
-                    ..Components::NONE
-                },
+            add_table_constraint(
+                planner,
+                id,
+                table,
+                not_null.oid,
+                &not_null.name,
+                dump,
                 Source::NotNull(ti, ni),
+                true,
             );
-            let object = planner.object_mut(con).expect("just added");
-            object.tiebreak = vec![table.name.clone()];
-            object.owner_table = Some(id);
-            object.separate = true;
-            object.add_dep(id);
         }
 
         // Partitions are created on their own and attached afterwards.
@@ -234,6 +216,43 @@ pub(super) fn collect(planner: &mut Planner<'_>) -> Result<(), PlanError> {
     }
     collect_data(planner);
     Ok(())
+}
+
+/// Adds a table's CHECK or NOT NULL constraint: inline (the table depends on it, CREATE TABLE writes it) or
+/// separate (it depends on the table and becomes its own post-data entry).
+#[allow(clippy::too_many_arguments)]
+fn add_table_constraint(
+    planner: &mut Planner<'_>,
+    table_id: DumpId,
+    table: &Table,
+    oid: Oid,
+    name: &str,
+    dump: Components,
+    source: Source,
+    separate: bool,
+) {
+    let components = Components {
+        definition: dump.definition,
+        comment: dump.comment,
+        ..Components::NONE
+    };
+    let con = planner.add(
+        ObjKind::Constraint,
+        CatalogId::new(class::PG_CONSTRAINT, oid),
+        name.to_owned(),
+        table.namespace,
+        components,
+        source,
+    );
+    let object = planner.object_mut(con).expect("just added");
+    object.tiebreak = vec![table.name.clone()];
+    object.owner_table = Some(table_id);
+    object.separate = separate;
+    if separate {
+        object.add_dep(table_id);
+    } else {
+        planner.add_dep(table_id, con);
+    }
 }
 
 /// What is dumped of a relation, by pg_dump's selection rules.

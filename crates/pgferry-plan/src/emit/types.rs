@@ -15,7 +15,7 @@ mod objects;
 use std::collections::HashMap;
 
 use pgferry_archive::DumpId;
-use pgferry_catalog::{class, CatalogId, Oid, LAST_SYSTEM_OID};
+use pgferry_catalog::{class, CatalogId, Oid};
 
 use super::Emitter;
 use crate::model::{Components, DumpObject, ObjKind, Source};
@@ -132,8 +132,8 @@ fn collect_types(planner: &mut Planner<'_>) {
 /// pg_catalog (its privileges may have been changed).
 fn type_components(planner: &Planner<'_>, namespace: Oid, id: CatalogId) -> Components {
     let catalog = planner.catalog;
-    if let Some(extension) = catalog.extension_of(id) {
-        return member_components(planner, extension);
+    if let Some(components) = planner.extension_member_components(id) {
+        return components;
     }
     let options = planner.options;
     if catalog.namespace_name(namespace) == "pg_catalog" {
@@ -148,26 +148,6 @@ fn type_components(planner: &Planner<'_>, namespace: Oid, id: CatalogId) -> Comp
         };
     }
     planner.schema_components(namespace, id)
-}
-
-/// What is dumped of an extension's member: its ACL, when the extension's contents are dumped at all (always
-/// for built-in extensions such as plpgsql).
-fn member_components(planner: &Planner<'_>, extension: Oid) -> Components {
-    let options = planner.options;
-    let dumped = if extension <= LAST_SYSTEM_OID {
-        true
-    } else if options.exclude_extensions.contains(&extension) {
-        false
-    } else if !options.include_extensions.is_empty() {
-        options.include_extensions.contains(&extension)
-    } else {
-        options.include_everything()
-    };
-    if dumped {
-        Components::ACL_ONLY
-    } else {
-        Components::NONE
-    }
 }
 
 pub(super) fn emit(

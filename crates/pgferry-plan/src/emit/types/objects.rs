@@ -4,7 +4,6 @@ use pgferry_catalog::types::FunctionRef;
 use pgferry_catalog::{class, CatalogId, LAST_SYSTEM_OID};
 
 use super::super::{acl_entry, comment_entry, new_entry, section_of, Emitter, Labels};
-use super::member_components;
 use crate::acl::AclObjectType;
 use crate::model::{Components, DumpObject, ObjKind, Source};
 use crate::planner::Planner;
@@ -89,8 +88,8 @@ pub(super) fn collect(planner: &mut Planner<'_>) {
 
     for (i, language) in types.languages.iter().enumerate() {
         let id = CatalogId::new(class::PG_LANGUAGE, language.oid);
-        let dump = if let Some(extension) = planner.catalog.extension_of(id) {
-            member_components(planner, extension)
+        let dump = if let Some(components) = planner.extension_member_components(id) {
+            components
         } else if !everything {
             Components::NONE
         } else if language.oid <= LAST_SYSTEM_OID {

@@ -12,6 +12,8 @@
 //! * [`DirectoryWriter`]: `toc.dat` plus one file per data entry and per large object. Data files can be written
 //!   concurrently, one writer per entry, from any thread.
 //! * [`TarWriter`]: the same members in one tar stream, plus `restore.sql`. Uncompressed, as tar cannot compress.
+//! * [`ParallelCustomWriter`]: a custom archive fed by several [`BlockProducer`]s at once (one per worker), each
+//!   encoding its own blocks; one block streams into the file at a time, the others are spooled until it is free.
 //!
 //! A data stream is written with [`start_data`](CustomWriter::start_data) (a [`DataSink`]) or, for `BLOBS`
 //! entries, [`start_blobs`](CustomWriter::start_blobs) (a [`BlobSink`]), and must be ended with `finish()`. A
@@ -33,6 +35,7 @@ mod custom;
 mod directory;
 pub mod encode;
 mod error;
+mod parallel;
 mod spool;
 mod tar;
 mod validate;
@@ -45,6 +48,7 @@ pub use compress::{
 pub use custom::{CustomBlobsWriter, CustomDataWriter, CustomWriter};
 pub use directory::{DirectoryBlobsWriter, DirectoryDataWriter, DirectoryWriter};
 pub use error::WriteError;
+pub use parallel::{BlockProducer, ParallelCustomWriter};
 pub use tar::{TarBlobsWriter, TarDataWriter, TarWriter};
 
 use crate::format::{ArchiveFormat, ArchiveVersion, Compression};

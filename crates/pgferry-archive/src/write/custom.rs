@@ -163,6 +163,16 @@ impl<W: Write> CustomWriter<W> {
         self.seek.is_some()
     }
 
+    /// The entries with a data block, in TOC order.
+    pub(crate) fn data_order(&self) -> Vec<DumpId> {
+        self.slots.slots.iter().map(|slot| slot.dump_id).collect()
+    }
+
+    /// The compression of the data blocks.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
     /// Bytes written so far.
     pub fn position(&self) -> u64 {
         self.pos

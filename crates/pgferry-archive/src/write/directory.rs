@@ -91,8 +91,9 @@ fn sync_dir(dir: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Writes a directory-format archive.
-#[derive(Debug)]
+/// Writes a directory-format archive. Clones are handles to the same archive, so that workers on other threads
+/// can start streams of their own.
+#[derive(Debug, Clone)]
 pub struct DirectoryWriter {
     shared: Arc<Shared>,
 }

@@ -1,5 +1,6 @@
-//! A spool for bytes whose length must be known before they are written (a tar member on an output that cannot
-//! seek): in memory up to a limit, then in an anonymous temporary file.
+//! A spool for bytes that cannot be written yet: a tar member on an output that cannot seek (its length must be
+//! known first), or a custom-format data block encoded while another block is being written. In memory up to a
+//! limit, then in an anonymous temporary file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -9,8 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Bytes kept in memory before spilling to a file.
 const MEMORY_LIMIT: usize = 4 << 20;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Spool {
+    memory_limit: usize,
     memory: Vec<u8>,
     file: Option<File>,
     /// The file's path when it could not be unlinked while open (removed on drop).
@@ -20,7 +22,47 @@ pub(crate) struct Spool {
 
 impl Spool {
     pub(crate) fn new() -> Spool {
-        Spool::default()
+        Spool::with_memory_limit(MEMORY_LIMIT)
+    }
+
+    /// A spool that keeps at most `memory_limit` bytes in memory.
+    pub(crate) fn with_memory_limit(memory_limit: usize) -> Spool {
+        Spool {
+            memory_limit,
+            memory: Vec::new(),
+            file: None,
+            path: None,
+            len: 0,
+        }
+    }
+
+    /// Bytes held in memory (0 once the spool is in a file).
+    pub(crate) fn memory_len(&self) -> usize {
+        self.memory.len()
+    }
+
+    /// Moves what is held in memory to a file.
+    pub(crate) fn spill(&mut self) -> io::Result<()> {
+        if self.file.is_some() || self.memory.is_empty() {
+            return Ok(());
+        }
+        let mut file = self.create_file()?;
+        file.write_all(&self.memory)?;
+        self.memory = Vec::new();
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Everything spooled, from the start.
+    pub(crate) fn reader(&mut self) -> io::Result<Box<dyn Read + '_>> {
+        match &mut self.file {
+            Some(file) => {
+                file.flush()?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(Box::new(file.take(self.len)))
+            }
+            None => Ok(Box::new(&self.memory[..])),
+        }
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -28,7 +70,7 @@ impl Spool {
     }
 
     pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.file.is_none() && self.memory.len() + data.len() > MEMORY_LIMIT {
+        if self.file.is_none() && self.memory.len() + data.len() > self.memory_limit {
             let mut file = self.create_file()?;
             file.write_all(&self.memory)?;
             self.memory = Vec::new();
@@ -118,5 +160,12 @@ mod tests {
         let mut out = Vec::new();
         small.copy_to(&mut out).unwrap();
         assert_eq!(out, b"abc");
+        assert_eq!(small.memory_len(), 3);
+        small.spill().unwrap();
+        assert_eq!(small.memory_len(), 0);
+        small.write(b"def").unwrap();
+        let mut out = Vec::new();
+        small.reader().unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcdef");
     }
 }

@@ -12,14 +12,26 @@ use pgferry_testkit::{
 use crate::data_roundtrip::{assert_same_contents, conninfo, contents};
 use crate::support::Env;
 
-/// The formats and compressions tried on every server: each format and each method at least once.
-const CASES: &[(&str, &[&str])] = &[
-    ("c", &[]),
-    ("c", &["-Z", "zstd"]),
-    ("d", &["-Z", "lz4"]),
-    ("d", &["-Z", "none"]),
-    ("t", &[]),
+/// The archives made on every server: each format with each compression method it takes, each archive version,
+/// and parallel dumps (`-j`). The flag says whether pg_restore 15 restores it too (the default archives, 1.14).
+const CASES: &[(&str, &[&str], bool)] = &[
+    ("c", &[], true),
+    ("c", &["-Z", "none"], false),
+    ("c", &["-Z", "lz4"], false),
+    ("c", &["-Z", "zstd:3"], false),
+    ("c", &["--archive-version", "1.16"], false),
+    ("c", &["-j", "2"], true),
+    ("d", &[], true),
+    ("d", &["-Z", "none"], false),
+    ("d", &["-Z", "lz4"], false),
+    ("d", &["-Z", "zstd", "--archive-version", "1.16"], false),
+    ("d", &["-j", "4", "-Z", "gzip:1"], true),
+    ("t", &[], true),
+    ("t", &["--archive-version", "1.16"], false),
 ];
+
+/// The cases restored again with `pg_restore -j 4`: parallel restore of a directory and a custom archive.
+const PARALLEL_RESTORES: &[usize] = &[5, 10];
 
 /// A reference tool's command, without the caller's PG* settings.
 fn reference_command(tool: RefTool, version: RefVersion) -> tokio::process::Command {
@@ -99,7 +111,7 @@ async fn archive_round_trip(major: u32) {
     let env = Env::new();
     let url = cluster.url("src");
 
-    for (n, (format, extra)) in CASES.iter().enumerate() {
+    for (n, (format, extra, with_15)) in CASES.iter().enumerate() {
         let out = env.home().join(format!("dump{n}.{format}"));
         let mut args = vec!["dump", "-F", format, "-f", out.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -112,61 +124,49 @@ async fn archive_round_trip(major: u32) {
             assert_same_schema(&cluster, "src", &db, reference).await;
         }
         assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
-        // pg_restore 15 reads the default (1.14) archives.
-        if extra.is_empty() && require_reference_or_skip(RefVersion::V15).is_some() {
+        if *with_15 && require_reference_or_skip(RefVersion::V15).is_some() {
             let db = format!("copy{n}_15");
             pg_restore(&cluster, major, &db, &out, RefVersion::V15, &[]).await;
-            let what = format!("pgferry dump -F {format}, pg_restore 15");
+            let what = format!("pgferry dump -F {format} {extra:?}, pg_restore 15");
+            assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
+        }
+        if PARALLEL_RESTORES.contains(&n) {
+            let db = format!("copy{n}_parallel");
+            pg_restore(&cluster, major, &db, &out, RefVersion::V17_10, &["-j", "4"]).await;
+            let what = format!("pgferry dump -F {format} {extra:?}, pg_restore 17.10 -j 4");
             assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
         }
     }
 
-    // The directory archive restores in parallel.
-    let dir = env.home().join("dump3.d");
-    pg_restore(
-        &cluster,
-        major,
-        "parallel",
-        &dir,
-        RefVersion::V17_10,
-        &["-j", "4"],
-    )
-    .await;
-    assert_same_contents(
-        major,
-        "pg_restore -j 4",
-        &source,
-        &contents(&cluster, "parallel").await,
-    );
-
-    // Through a pipe: pgferry dump -Fc | pg_restore -d.
-    cluster.create_database("piped").await.expect("piped");
-    let restore = reference_tool(RefTool::PgRestore, RefVersion::V17_10).expect("pg_restore");
-    let exit_on_error = if major >= 17 { "--exit-on-error" } else { "" };
-    let script = format!(
-        "'{}' dump -Fc '{url}' | '{}' {exit_on_error} --no-password --dbname '{}'",
-        env!("CARGO_BIN_EXE_pgferry"),
-        restore.display(),
-        conninfo(&cluster, "piped")
-    );
-    let output = tokio::process::Command::new("bash")
-        .args(["-o", "pipefail", "-c", &script])
-        .env("HOME", env.home())
-        .output()
-        .await
-        .expect("sh runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() || (major < 17 && only_transaction_timeout_errors(&stderr)),
-        "pgferry dump -Fc | pg_restore failed: {}",
-        stderr
-    );
-    assert_same_contents(
-        major,
-        "pgferry dump -Fc | pg_restore",
-        &source,
-        &contents(&cluster, "piped").await,
-    );
+    // Through a pipe: pgferry dump -Fc [-j 3] | pg_restore -d (parallel workers write the blocks in TOC order).
+    for (db, jobs) in [("piped", "1"), ("piped_parallel", "3")] {
+        cluster.create_database(db).await.expect("piped");
+        let restore = reference_tool(RefTool::PgRestore, RefVersion::V17_10).expect("pg_restore");
+        let exit_on_error = if major >= 17 { "--exit-on-error" } else { "" };
+        let script = format!(
+            "'{}' dump -Fc -j {jobs} '{url}' | '{}' {exit_on_error} --no-password --dbname '{}'",
+            env!("CARGO_BIN_EXE_pgferry"),
+            restore.display(),
+            conninfo(&cluster, db)
+        );
+        let output = tokio::process::Command::new("bash")
+            .args(["-o", "pipefail", "-c", &script])
+            .env("HOME", env.home())
+            .output()
+            .await
+            .expect("sh runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() || (major < 17 && only_transaction_timeout_errors(&stderr)),
+            "pgferry dump -Fc -j {jobs} | pg_restore failed: {stderr}"
+        );
+        assert_same_contents(
+            major,
+            &format!("pgferry dump -Fc -j {jobs} | pg_restore"),
+            &source,
+            &contents(&cluster, db).await,
+        );
+    }
 }
 
 macro_rules! archive_round_trips {
@@ -211,8 +211,39 @@ async fn archive_options_are_checked() {
         .await;
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("brotli"), "{}", run.stderr);
+    // Plain and tar output take no workers.
     let run = env
-        .run(&["dump", "-Fc", "-j", "2", "postgresql://127.0.0.1:1/x"])
+        .run(&[
+            "dump",
+            "-Ft",
+            "-j",
+            "2",
+            "-f",
+            "x.tar",
+            "postgresql://127.0.0.1:1/x",
+        ])
         .await;
     assert!(run.stderr.contains("directory format"), "{}", run.stderr);
+    let run = env
+        .run(&[
+            "dump",
+            "-Fc",
+            "--archive-version",
+            "1.13",
+            "postgresql://127.0.0.1:1/x",
+        ])
+        .await;
+    assert!(run.stderr.contains("1.13"), "{}", run.stderr);
+    let run = env
+        .run(&[
+            "dump",
+            "-Fc",
+            "-Z",
+            "lz4",
+            "--archive-version",
+            "1.14",
+            "postgresql://127.0.0.1:1/x",
+        ])
+        .await;
+    assert!(run.stderr.contains("1.15"), "{}", run.stderr);
 }

@@ -33,7 +33,7 @@ pub(crate) fn conninfo(cluster: &Cluster, db: &str) -> String {
 }
 
 /// The reference pg_dump 18.6's plain output (with data) of `db`, with `args`.
-async fn reference_dump(cluster: &Cluster, db: &str, args: &[&str]) -> String {
+pub(crate) async fn reference_dump(cluster: &Cluster, db: &str, args: &[&str]) -> String {
     let program = reference_tool(RefTool::PgDump, RefVersion::V18_6).expect("pg_dump 18.6");
     let conn = conninfo(cluster, db);
     let mut command = tokio::process::Command::new(program);
@@ -59,7 +59,7 @@ async fn reference_dump(cluster: &Cluster, db: &str, args: &[&str]) -> String {
 
 /// A plain script without what differs between pg_dump 18.6 and pgferry on purpose: the version header, the
 /// `\restrict` key, and `SET transaction_timeout` (pgferry writes it only for 17+ sources).
-fn comparable(script: &str, major: u32) -> String {
+pub(crate) fn comparable(script: &str, major: u32) -> String {
     pgferry_testkit::normalize_dump(script)
         .lines()
         .filter(|l| major >= 17 || *l != "SET transaction_timeout = 0;")
@@ -325,7 +325,7 @@ async fn refused_option_combinations_say_why() {
         ),
         (
             &["-j", "4"],
-            "parallel backup only supported by the directory format",
+            "parallel dumps (-j) write the directory format (-Fd) or the custom format (-Fc)",
         ),
         (&["-F", "d"], "requires an output directory"),
         (&["-F", "x"], "invalid output format"),
@@ -340,9 +340,10 @@ async fn refused_option_combinations_say_why() {
     }
 }
 
-/// Ends the dump's connection while it copies a large table: the dump fails with the server's reason and leaves
-/// no file behind. `kill_server` stops the whole server (immediate shutdown) instead of one backend.
-async fn interrupted_dump(kill_server: bool) {
+/// Ends the connection that copies a large table (the dump's, or a parallel worker's): the dump fails with the
+/// server's reason and leaves no file or directory behind. `kill_server` stops the whole server (immediate
+/// shutdown) instead of one backend. `output` names the output, `options` are the dump's format options.
+async fn interrupted_dump(kill_server: bool, output: &str, options: &[&str]) {
     let Some(major) = crate::support::one_major() else {
         return;
     };
@@ -359,12 +360,14 @@ async fn interrupted_dump(kill_server: bool) {
         .await
         .expect("big table");
     let env = Env::new();
-    let out = env.home().join("big.sql");
+    let out = env.home().join(output);
     let url = format!(
         "{}?application_name=pgferry_interrupted",
         cluster.url("big")
     );
-    let args = ["dump", "-f", out.to_str().unwrap(), &url];
+    let mut args = vec!["dump", "-f", out.to_str().unwrap()];
+    args.extend_from_slice(options);
+    args.push(&url);
     let dump = env.run(&args);
     let interrupt = async {
         let watcher = cluster.connect("postgres").await.expect("watcher");
@@ -413,19 +416,44 @@ async fn interrupted_dump(kill_server: bool) {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("big.sql"))
+        .filter(|n| n.contains(output))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backend_terminated_during_copy_fails_the_dump_and_leaves_no_file() {
-    interrupted_dump(false).await;
+    interrupted_dump(false, "big.sql", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_killed_during_copy_fails_the_dump_and_leaves_no_file() {
-    interrupted_dump(true).await;
+    interrupted_dump(true, "big.sql", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_terminated_during_a_custom_archive_leaves_no_file() {
+    interrupted_dump(false, "big.dump", &["-Fc"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_during_a_tar_archive_leaves_no_file() {
+    interrupted_dump(true, "big.tar", &["-Ft"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parallel_workers_backend_terminated_leaves_no_directory() {
+    interrupted_dump(false, "big.dir", &["-Fd", "-j", "2"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parallel_workers_backend_terminated_leaves_no_custom_file() {
+    interrupted_dump(false, "big.pdump", &["-Fc", "-j", "3", "-Z", "zstd"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_during_a_parallel_dump_leaves_no_directory() {
+    interrupted_dump(true, "big.kdir", &["-Fd", "-j", "2"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

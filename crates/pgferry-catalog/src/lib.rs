@@ -28,7 +28,7 @@ pub use crate::error::CatalogError;
 pub use crate::functions::FunctionCatalog;
 pub use crate::misc::MiscCatalog;
 pub use crate::query::{LockRequest, ReadOptions};
-pub use crate::relations::{Column, RelationCatalog, Table};
+pub use crate::relations::{Column, ForeignTableDef, RelationCatalog, Table};
 pub use crate::row::{parse_array, Oid, Row};
 pub use crate::rules::RuleCatalog;
 pub use crate::textsearch::ForeignAndSearchCatalog;

@@ -243,6 +243,8 @@ pub struct SequenceDef {
 pub struct ForeignTableDef {
     /// The server's name.
     pub server: String,
+    /// `ftserver`: the server's `pg_foreign_server` OID (`--include-foreign-data` selects by it).
+    pub server_oid: Oid,
     /// Options rendered as `name 'value'` items, in option-name order.
     pub options: Vec<String>,
 }
@@ -510,7 +512,7 @@ pub(crate) async fn read_details(
         });
     }
 
-    let sql = "SELECT ft.ftrelid, s.srvname, \
+    let sql = "SELECT ft.ftrelid, ft.ftserver, s.srvname, \
                       ARRAY(SELECT pg_catalog.quote_ident(option_name) || ' ' || \
                                    pg_catalog.quote_literal(option_value) \
                             FROM pg_catalog.pg_options_to_table(ft.ftoptions) ORDER BY option_name) AS options \
@@ -522,6 +524,7 @@ pub(crate) async fn read_details(
         };
         catalog.relations.tables[i].foreign = Some(ForeignTableDef {
             server: row.text("srvname")?,
+            server_oid: row.oid("ftserver")?,
             options: row.text_array("options")?,
         });
     }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pgferry::dump::{
-    parse_compression, ArchiveFormat, ArchiveOptions, ArchiveTarget, Compression, DumpOptions,
-    DumpSummary, ScriptOptions, Sections,
+    parse_compression, ArchiveFormat, ArchiveOptions, ArchiveTarget, ArchiveVersion, Compression,
+    DumpOptions, DumpSummary, ScriptOptions, Sections,
 };
 
 use crate::conn_args::ConnArgs;
@@ -33,9 +33,15 @@ pub(crate) struct DumpArgs {
     )]
     format: String,
 
-    /// Parallel jobs (not implemented yet: archives are written serially, on one connection).
+    /// Dump this many tables at once, each on its own connection in the same snapshot (directory and custom
+    /// formats).
     #[arg(short = 'j', long = "jobs", value_name = "NUM")]
     jobs: Option<u32>,
+
+    /// Archive version to write: 1.14 (the default; pg_restore 12 and later read it), 1.15 (the default for
+    /// lz4 and zstd; pg_restore 16+), or 1.16 (large objects in groups; pg_restore 17.6, 16.10 and later).
+    #[arg(long = "archive-version", value_name = "VERSION")]
+    archive_version: Option<String>,
 
     /// Compression of archive data: 0-9, none, gzip[:LEVEL], lz4, zstd[:LEVEL] (default: gzip for the custom
     /// and directory formats, none for tar).
@@ -141,6 +147,10 @@ pub(crate) struct DumpArgs {
     /// Do not dump the matching extensions.
     #[arg(long = "exclude-extension", value_name = "PATTERN")]
     exclude_extensions: Vec<String>,
+
+    /// Dump the rows of the foreign tables on the matching foreign servers (pattern; repeatable).
+    #[arg(long = "include-foreign-data", value_name = "PATTERN")]
+    include_foreign_data: Vec<String>,
 
     /// Every -n, -t and -e pattern must match something.
     #[arg(long = "strict-names")]
@@ -269,12 +279,39 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
             ))
         }
     };
-    if args.jobs.is_some_and(|jobs| jobs > 1) {
-        if format != Some(ArchiveFormat::Directory) {
-            return Err("parallel backup only supported by the directory format".to_owned());
-        }
-        return Err("parallel dumps (-j) are not implemented yet: use -j 1".to_owned());
+    if args.jobs.is_some_and(|jobs| jobs > 1) && !args.include_foreign_data.is_empty() {
+        // pg_dump refuses this before it looks at the format (--filter patterns are checked in build_options).
+        return Err(FOREIGN_DATA_WITH_JOBS.to_owned());
     }
+    let jobs = match args.jobs {
+        Some(jobs) if (1..=MAX_JOBS).contains(&jobs) => jobs as usize,
+        Some(jobs) => {
+            return Err(format!(
+                "-j/--jobs must be in range 1..{MAX_JOBS}, not {jobs}"
+            ))
+        }
+        None => 1,
+    };
+    if jobs > 1
+        && !matches!(
+            format,
+            Some(ArchiveFormat::Directory | ArchiveFormat::Custom)
+        )
+    {
+        return Err(
+            "parallel dumps (-j) write the directory format (-Fd) or the custom format (-Fc)"
+                .to_owned(),
+        );
+    }
+    let archive_version = match &args.archive_version {
+        Some(text) => {
+            if format.is_none() {
+                return Err("--archive-version applies to archives (-Fc, -Fd, -Ft)".to_owned());
+            }
+            Some(parse_archive_version(text)?)
+        }
+        None => None,
+    };
     if args.if_exists && !args.clean {
         return Err("option --if-exists requires option -c/--clean".to_owned());
     }
@@ -293,7 +330,9 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
             let archive = ArchiveOptions {
                 format,
                 compression,
+                version: archive_version,
                 sync: !args.no_sync,
+                jobs,
             };
             dump_archive(&config, &options, &archive, args.file.as_deref()).await?
         }
@@ -306,6 +345,21 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The most workers `-j` takes (pg_dump's limit on most systems).
+const MAX_JOBS: u32 = 1024;
+
+/// `1.14`, `1.15` or `1.16`.
+fn parse_archive_version(text: &str) -> Result<ArchiveVersion, String> {
+    match text.trim() {
+        "1.14" => Ok(ArchiveVersion::V1_14),
+        "1.15" => Ok(ArchiveVersion::V1_15),
+        "1.16" => Ok(ArchiveVersion::V1_16),
+        other => Err(format!(
+            "unsupported archive version \"{other}\": pgferry writes 1.14, 1.15 and 1.16"
+        )),
+    }
 }
 
 async fn dump_archive(
@@ -405,6 +459,10 @@ async fn dump_plain(
     }
 }
 
+/// pg_dump's refusal of `--include-foreign-data` with `-j` above 1.
+const FOREIGN_DATA_WITH_JOBS: &str =
+    "option --include-foreign-data is not supported with parallel backup";
+
 fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     let mut options = DumpOptions::default();
     let mut filter = crate::filter::FilterPatterns::default();
@@ -435,6 +493,11 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     options.extensions = [args.extensions.clone(), filter.include_extensions].concat();
     options.exclude_extensions =
         [args.exclude_extensions.clone(), filter.exclude_extensions].concat();
+    options.include_foreign_data = [
+        args.include_foreign_data.clone(),
+        filter.include_foreign_data,
+    ]
+    .concat();
     options.strict_names = args.strict_names;
     options.allow_pooler = args.allow_pooler;
 
@@ -454,10 +517,18 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
             "-s/--schema-only",
             "--no-schema",
         ),
+        (
+            args.schema_only && !options.include_foreign_data.is_empty(),
+            "-s/--schema-only",
+            "--include-foreign-data",
+        ),
         (args.data_only && args.clean, "-c/--clean", "-a/--data-only"),
     ];
     if let Some((_, a, b)) = conflicts.iter().find(|(clash, _, _)| *clash) {
         return Err(format!("options {a} and {b} cannot be used together"));
+    }
+    if args.jobs.is_some_and(|jobs| jobs > 1) && !options.include_foreign_data.is_empty() {
+        return Err(FOREIGN_DATA_WITH_JOBS.to_owned());
     }
     let mut rows_per_insert = 0usize;
     if args.inserts || args.column_inserts {

@@ -16,6 +16,7 @@ pub(crate) struct FilterPatterns {
     pub(crate) exclude_table_data_and_children: Vec<String>,
     pub(crate) include_extensions: Vec<String>,
     pub(crate) exclude_extensions: Vec<String>,
+    pub(crate) include_foreign_data: Vec<String>,
 }
 
 impl FilterPatterns {
@@ -69,10 +70,9 @@ impl FilterPatterns {
                 ("exclude", "table_data_and_children") => {
                     self.exclude_table_data_and_children.push(pattern)
                 }
-                ("include" | "exclude", "foreign_data") => {
-                    return Err(error(&format!(
-                        "\"{kind}\" filters are not implemented in pgferry yet"
-                    )));
+                ("include", "foreign_data") => self.include_foreign_data.push(pattern),
+                ("exclude", "foreign_data") => {
+                    return Err(error("exclude filter for \"foreign data\" is not allowed"))
                 }
                 ("include", "table_data" | "table_data_and_children") => {
                     return Err(error(&format!(
@@ -110,5 +110,24 @@ mod tests {
             .parse("include nonsense x\n", "f")
             .unwrap_err();
         assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn foreign_data_is_an_include_only_filter() {
+        let mut f = FilterPatterns::default();
+        f.parse(
+            "include foreign_data loop*\ninclude foreign_data \"Far\"\n",
+            "f",
+        )
+        .unwrap();
+        assert_eq!(f.include_foreign_data, ["loop*", "\"Far\""]);
+        let error = FilterPatterns::default()
+            .parse("\nexclude foreign_data loop*\n", "f")
+            .unwrap_err();
+        assert!(
+            error.contains("line 2")
+                && error.contains("exclude filter for \"foreign data\" is not allowed"),
+            "{error}"
+        );
     }
 }

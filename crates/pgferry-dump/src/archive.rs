@@ -51,9 +51,9 @@ impl std::fmt::Debug for ArchiveTarget {
 /// Data is sent to the writer thread in chunks of about this size.
 const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the dump's task and the writer thread.
-const CHANNEL_DEPTH: usize = 16;
+pub(crate) const CHANNEL_DEPTH: usize = 16;
 
-enum Message {
+pub(crate) enum Message {
     /// The data stream of a TABLE DATA entry starts.
     Data(DumpId),
     /// The large objects of a BLOBS entry start.
@@ -104,7 +104,96 @@ async fn send(sender: &mpsc::Sender<Message>, message: Message) -> io::Result<()
         .map_err(|_| io::Error::other("the archive writer stopped"))
 }
 
-/// Writes `toc` as an archive of `format` to `target`, the data of its data entries read through `data`.
+/// One data stream of the archive: a `TABLE DATA` entry's rows, or a `BLOBS` entry's large objects.
+pub(crate) struct Stream {
+    /// The entry.
+    pub(crate) id: DumpId,
+    /// For a BLOBS entry, its large objects.
+    pub(crate) large_objects: Option<Vec<Oid>>,
+}
+
+/// The archive's TOC (large objects as the archive version holds them) and its data streams, in TOC order.
+pub(crate) fn data_streams(
+    toc: Toc,
+    options: &WriteOptions,
+    data: &DataWriter<'_>,
+) -> (Toc, Vec<Stream>) {
+    // The merged BLOBS entry of a 1.14/1.15 archive carries the large objects of every group.
+    let mut blobs: HashMap<DumpId, Vec<Oid>> = HashMap::new();
+    let toc = if options.version < ArchiveVersion::V1_16 {
+        blobs_as_v114(toc, &mut blobs, data)
+    } else {
+        for entry in toc.entries.iter().filter(|e| e.desc == desc::BLOBS) {
+            blobs.insert(
+                entry.dump_id,
+                data.large_object_oids(entry.dump_id)
+                    .unwrap_or_default()
+                    .to_vec(),
+            );
+        }
+        toc
+    };
+    let streams = toc
+        .entries
+        .iter()
+        .filter(|e| e.had_dumper)
+        .map(|e| Stream {
+            id: e.dump_id,
+            large_objects: (e.desc == desc::BLOBS)
+                .then(|| blobs.remove(&e.dump_id).unwrap_or_default()),
+        })
+        .collect();
+    (toc, streams)
+}
+
+/// Reads one stream's data on `data`'s session and sends it to a writer thread.
+pub(crate) async fn send_stream(
+    sender: &mpsc::Sender<Message>,
+    data: &DataWriter<'_>,
+    stream: &Stream,
+) -> Result<(), DumpError> {
+    let mut out = ChannelOutput {
+        sender,
+        buffer: Vec::with_capacity(CHUNK),
+    };
+    match &stream.large_objects {
+        Some(oids) => {
+            send(sender, Message::Blobs(stream.id)).await?;
+            for &oid in oids {
+                send(sender, Message::BlobStart(oid)).await?;
+                data.large_object_bytes(oid, &mut out).await?;
+                out.flush().await?;
+                send(sender, Message::BlobEnd).await?;
+            }
+        }
+        None => {
+            send(sender, Message::Data(stream.id)).await?;
+            data.write(stream.id, &mut out).await?;
+            out.flush().await?;
+        }
+    }
+    Ok(send(sender, Message::End).await?)
+}
+
+/// The outcome of a dump task that fed a writer thread, and of that thread.
+pub(crate) fn combine(
+    read: Result<(), DumpError>,
+    written: Result<Result<(), WriteError>, tokio::task::JoinError>,
+) -> Result<(), DumpError> {
+    let written = written.map_err(|e| {
+        DumpError::Write(io::Error::other(format!("the archive writer failed: {e}")))
+    })?;
+    match (read, written) {
+        // The writer's own error explains why sending failed.
+        (Err(DumpError::Write(_)), Err(error)) => Err(DumpError::Archive(error)),
+        (Err(error), _) => Err(error),
+        (Ok(()), Err(error)) => Err(DumpError::Archive(error)),
+        (Ok(()), Ok(())) => Ok(()),
+    }
+}
+
+/// Writes `toc` as an archive of `format` to `target`, the data of its data entries read through `data` in TOC
+/// order, on its session.
 pub(crate) async fn write_archive(
     toc: Toc,
     format: ArchiveFormat,
@@ -113,74 +202,22 @@ pub(crate) async fn write_archive(
     target: ArchiveTarget,
 ) -> Result<(), DumpError> {
     let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
-    let streams: Vec<(DumpId, bool)> = toc
-        .entries
-        .iter()
-        .filter(|e| e.had_dumper)
-        .map(|e| (e.dump_id, e.desc == desc::BLOBS))
-        .collect();
-    // The merged BLOBS entry of a 1.14/1.15 archive carries the large objects of every group.
-    let mut blobs: HashMap<DumpId, Vec<Oid>> = HashMap::new();
-    let toc = if options.version < ArchiveVersion::V1_16 {
-        blobs_as_v114(toc, &mut blobs, data)
-    } else {
-        for (id, _) in streams.iter().filter(|(_, is_blobs)| *is_blobs) {
-            blobs.insert(
-                *id,
-                data.large_object_oids(*id).unwrap_or_default().to_vec(),
-            );
-        }
-        toc
-    };
-    let streams: Vec<(DumpId, bool)> = toc
-        .entries
-        .iter()
-        .filter(|e| e.had_dumper)
-        .map(|e| (e.dump_id, e.desc == desc::BLOBS))
-        .collect();
-
+    let (toc, streams) = data_streams(toc, &options, data);
     let cleanup = match &target {
         ArchiveTarget::Directory(dir) => Some(DirectoryCleanup::new(dir.clone())),
         _ => None,
     };
     let writer =
         tokio::task::spawn_blocking(move || run_writer(format, target, toc, options, receiver));
-
     let read = async {
-        for (id, is_blobs) in streams {
-            let mut out = ChannelOutput {
-                sender: &sender,
-                buffer: Vec::with_capacity(CHUNK),
-            };
-            if is_blobs {
-                send(&sender, Message::Blobs(id)).await?;
-                for &oid in blobs.get(&id).map(Vec::as_slice).unwrap_or_default() {
-                    send(&sender, Message::BlobStart(oid)).await?;
-                    data.large_object_bytes(oid, &mut out).await?;
-                    out.flush().await?;
-                    send(&sender, Message::BlobEnd).await?;
-                }
-            } else {
-                send(&sender, Message::Data(id)).await?;
-                data.write(id, &mut out).await?;
-                out.flush().await?;
-            }
-            send(&sender, Message::End).await?;
+        for stream in &streams {
+            send_stream(&sender, data, stream).await?;
         }
         Ok::<(), DumpError>(())
     };
     let read = read.await;
     drop(sender);
-    let written = writer.await.map_err(|e| {
-        DumpError::Write(io::Error::other(format!("the archive writer failed: {e}")))
-    })?;
-    let result = match (read, written) {
-        // The writer's own error explains why sending failed.
-        (Err(DumpError::Write(_)), Err(error)) => Err(DumpError::Archive(error)),
-        (Err(error), _) => Err(error),
-        (Ok(()), Err(error)) => Err(DumpError::Archive(error)),
-        (Ok(()), Ok(())) => Ok(()),
-    };
+    let result = combine(read, writer.await);
     if let Some(cleanup) = cleanup {
         if result.is_ok() {
             cleanup.keep();
@@ -249,7 +286,7 @@ fn stopped(reason: &str) -> WriteError {
 
 /// Feeds the writer every stream the dump's task sends. A stream cut short (the task failed) is dropped
 /// unfinished, which abandons it.
-fn pump(
+pub(crate) fn pump(
     writer: &mut dyn ArchiveWriter,
     receiver: &mut mpsc::Receiver<Message>,
 ) -> Result<(), WriteError> {
@@ -292,14 +329,14 @@ fn pump(
 
 /// Removes what a failed dump wrote into its directory: the directory itself when pgferry created it, its
 /// contents when it existed (empty) before.
-struct DirectoryCleanup {
+pub(crate) struct DirectoryCleanup {
     dir: PathBuf,
     existed: bool,
     armed: bool,
 }
 
 impl DirectoryCleanup {
-    fn new(dir: PathBuf) -> DirectoryCleanup {
+    pub(crate) fn new(dir: PathBuf) -> DirectoryCleanup {
         let existed = dir.is_dir();
         DirectoryCleanup {
             dir,
@@ -308,7 +345,7 @@ impl DirectoryCleanup {
         }
     }
 
-    fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         self.armed = false;
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use futures_util::{pin_mut, StreamExt};
 use pgferry_archive::quote::{self, Quoter};
@@ -99,13 +100,30 @@ enum ValueKind {
     Text,
 }
 
-/// Writes the data of a dump's data entries, on the dump's session.
+/// Writes the data of a dump's data entries, on one session (the dump's own, or a parallel worker's: see
+/// [`DataWriter::on`]).
 pub(crate) struct DataWriter<'a> {
     session: &'a Session,
-    jobs: HashMap<DumpId, Job>,
+    plan: Arc<DataPlan>,
+}
+
+/// What every data entry reads, worked out once for all sessions.
+struct DataPlan {
+    jobs: HashMap<DumpId, Planned>,
     rows_per_insert: usize,
     on_conflict_do_nothing: bool,
     std_strings: bool,
+}
+
+/// One data entry's job, with what parallel workers need to schedule it.
+struct Planned {
+    job: Job,
+    /// The table's size in pages (`relpages`), or the number of large objects: larger entries go first.
+    size: i64,
+    /// `LOCK TABLE ... NOWAIT` for a worker, when the leader locked the table.
+    lock: Option<String>,
+    /// A foreign table (`--include-foreign-data`): the session may read it only for this entry.
+    foreign: bool,
 }
 
 impl<'a> DataWriter<'a> {
@@ -119,45 +137,129 @@ impl<'a> DataWriter<'a> {
     ) -> DataWriter<'a> {
         let mut jobs = HashMap::new();
         for entry in toc.entries.iter().filter(|e| e.had_dumper) {
-            let job = match entry.desc.as_str() {
-                desc::TABLE_DATA => catalog
-                    .relations
-                    .table(entry.oid)
-                    .map(|table| table_job(catalog, entry, table, quoter, options)),
-                desc::BLOBS => blobs_job(toc, entry),
+            let planned = match entry.desc.as_str() {
+                desc::TABLE_DATA => catalog.relations.table(entry.oid).map(|table| {
+                    let job = table_job(catalog, entry, table, quoter, options);
+                    let name =
+                        quoter.qualified(catalog.namespace_name(table.namespace), &table.name);
+                    Planned {
+                        job,
+                        size: table.pages,
+                        // The tables the leader locked (pg_dump's workers lock every table they dump; pgferry
+                        // skips foreign tables, which cannot be locked).
+                        lock: matches!(table.relkind, b'r' | b'p')
+                            .then(|| format!("LOCK TABLE {name} IN ACCESS SHARE MODE NOWAIT")),
+                        foreign: table.relkind == b'f',
+                    }
+                }),
+                desc::BLOBS => blobs_job(toc, entry).map(|job| {
+                    let size = match &job {
+                        Job::LargeObjects(oids) => oids.len() as i64,
+                        _ => 0,
+                    };
+                    Planned {
+                        job,
+                        size,
+                        lock: None,
+                        foreign: false,
+                    }
+                }),
                 _ => None,
             };
-            if let Some(job) = job {
-                jobs.insert(entry.dump_id, job);
+            if let Some(planned) = planned {
+                jobs.insert(entry.dump_id, planned);
             }
         }
         DataWriter {
             session,
-            jobs,
-            rows_per_insert: options.rows_per_insert.max(1),
-            on_conflict_do_nothing: options.on_conflict_do_nothing,
-            std_strings: catalog.database.std_strings,
+            plan: Arc::new(DataPlan {
+                jobs,
+                rows_per_insert: options.rows_per_insert.max(1),
+                on_conflict_do_nothing: options.on_conflict_do_nothing,
+                std_strings: catalog.database.std_strings,
+            }),
         }
+    }
+
+    /// The same data writer on another session (a parallel worker's, in the same snapshot).
+    pub(crate) fn on<'b>(&self, session: &'b Session) -> DataWriter<'b> {
+        DataWriter {
+            session,
+            plan: Arc::clone(&self.plan),
+        }
+    }
+
+    /// How large entry `id` is: pages for table data, large objects for BLOBS (0 if unknown).
+    pub(crate) fn size(&self, id: DumpId) -> i64 {
+        self.plan.jobs.get(&id).map_or(0, |p| p.size)
+    }
+
+    /// A parallel worker locks the table of entry `id` before reading it, without waiting: if someone asked for
+    /// an exclusive lock since the leader locked it, waiting would hang the dump (the request waits for the
+    /// leader, the worker for the request).
+    pub(crate) async fn lock_for_worker(&self, id: DumpId) -> Result<(), DumpError> {
+        let Some(Planned {
+            lock: Some(statement),
+            job,
+            ..
+        }) = self.plan.jobs.get(&id)
+        else {
+            return Ok(());
+        };
+        let table = match job {
+            Job::Copy { table, .. } => table.as_str(),
+            Job::Inserts(job) => job.table.as_str(),
+            Job::LargeObjects(_) => "",
+        };
+        self.session
+            .client()
+            .simple_query(statement)
+            .await
+            .map(drop)
+            .map_err(|source| DumpError::WorkerLock {
+                table: table.to_owned(),
+                source,
+            })
     }
 
     /// Writes the data of entry `id` to `out`: COPY rows and the `\.` terminator, INSERT statements, or large
     /// object calls.
     pub(crate) async fn write<O: Output>(&self, id: DumpId, out: &mut O) -> Result<(), DumpError> {
-        let Some(job) = self.jobs.get(&id) else {
+        let Some(Planned { job, foreign, .. }) = self.plan.jobs.get(&id) else {
             return Err(DumpError::Unsupported(format!(
                 "pgferry cannot dump the data of TOC entry {id}"
             )));
         };
-        match job {
-            Job::Copy { table, query } => self.copy(table, query, out).await,
-            Job::Inserts(job) => self.inserts(job, out).await,
-            Job::LargeObjects(oids) => self.large_objects(oids, out).await,
+        let (allow, restrict) = crate::session::foreign_table_access();
+        if *foreign {
+            self.setting(&allow).await?;
         }
+        match job {
+            Job::Copy { table, query } => self.copy(table, query, out).await?,
+            Job::Inserts(job) => self.inserts(job, out).await?,
+            Job::LargeObjects(oids) => self.large_objects(oids, out).await?,
+        }
+        if *foreign {
+            self.setting(&restrict).await?;
+        }
+        Ok(())
+    }
+
+    async fn setting(&self, statement: &str) -> Result<(), DumpError> {
+        self.session
+            .client()
+            .simple_query(statement)
+            .await
+            .map(drop)
+            .map_err(|source| DumpError::Session {
+                statement: statement.to_owned(),
+                source,
+            })
     }
 
     /// The large objects of the `BLOBS` entry `id`, if it is one.
     pub(crate) fn large_object_oids(&self, id: DumpId) -> Option<&[Oid]> {
-        match self.jobs.get(&id) {
+        match self.plan.jobs.get(&id).map(|p| &p.job) {
             Some(Job::LargeObjects(oids)) => Some(oids),
             _ => None,
         }
@@ -236,7 +338,7 @@ impl<'a> DataWriter<'a> {
         };
         let client = self.session.client();
         client.simple_query(&job.declare).await.map_err(failed)?;
-        let terminator = if self.on_conflict_do_nothing {
+        let terminator = if self.plan.on_conflict_do_nothing {
             " ON CONFLICT DO NOTHING;\n"
         } else {
             ";\n"
@@ -259,7 +361,7 @@ impl<'a> DataWriter<'a> {
                     // A table without columns: one complete statement per row, whatever rows-per-insert says.
                     continue;
                 }
-                text.push_str(if self.rows_per_insert == 1 {
+                text.push_str(if self.plan.rows_per_insert == 1 {
                     " ("
                 } else if in_statement > 0 {
                     ",\n\t("
@@ -271,11 +373,11 @@ impl<'a> DataWriter<'a> {
                         text.push_str(", ");
                     }
                     let value = row.try_get(i).map_err(failed)?;
-                    push_value(&mut text, *kind, value, self.std_strings);
+                    push_value(&mut text, *kind, value, self.plan.std_strings);
                 }
                 text.push(')');
                 in_statement += 1;
-                if in_statement >= self.rows_per_insert {
+                if in_statement >= self.plan.rows_per_insert {
                     text.push_str(terminator);
                     in_statement = 0;
                 }
@@ -322,7 +424,11 @@ impl<'a> DataWriter<'a> {
                 if hex.is_empty() {
                     break;
                 }
-                let prefix = if self.std_strings { "'\\x" } else { "'\\\\x" };
+                let prefix = if self.plan.std_strings {
+                    "'\\x"
+                } else {
+                    "'\\\\x"
+                };
                 out.put(format!("SELECT pg_catalog.lowrite(0, {prefix}{hex}');\n").as_bytes())
                     .await?;
             }

@@ -11,6 +11,7 @@
 
 mod archive;
 mod data;
+mod parallel;
 mod plain;
 mod select;
 mod session;
@@ -27,7 +28,7 @@ use pgferry_plan::{PlanError, PlanOptions};
 
 pub use archive::ArchiveTarget;
 pub use data::DataOptions;
-pub use pgferry_archive::format::{ArchiveFormat, Compression};
+pub use pgferry_archive::format::{ArchiveFormat, ArchiveVersion, Compression};
 pub use select::{NamePattern, PatternError};
 pub use session::SessionOptions;
 
@@ -58,6 +59,9 @@ pub struct DumpOptions {
     pub extensions: Vec<String>,
     /// `--exclude-extension`.
     pub exclude_extensions: Vec<String>,
+    /// `--include-foreign-data`: foreign server name patterns (unqualified); the rows of the foreign tables
+    /// on the matching servers are dumped. Every pattern must match a server, `--strict-names` or not.
+    pub include_foreign_data: Vec<String>,
     /// `--strict-names`: every include pattern must match something.
     pub strict_names: bool,
     /// How the script is written (clean, if-exists, create, owners, restrict key).
@@ -124,6 +128,31 @@ pub enum DumpError {
     /// Writing the archive failed.
     #[error("writing the archive failed: {0}")]
     Archive(#[from] pgferry_archive::write::WriteError),
+    /// A parallel worker could not lock a table the leader had locked.
+    #[error(
+        "a parallel worker could not lock table {table}: {}; someone asked for an exclusive lock on it after \
+         the dump's leader session had locked it. Run the dump again once that session is done, or with -j 1",
+        pgferry_conn::describe_pg_error(.source)
+    )]
+    WorkerLock {
+        /// The table.
+        table: String,
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A parallel worker stopped because another one failed (never the error a dump returns).
+    #[error("stopped because another parallel worker failed")]
+    Stopped,
+    /// Starting a parallel worker failed.
+    #[error("starting parallel worker {number} failed: {source}")]
+    Worker {
+        /// The worker's number, from 1.
+        number: usize,
+        /// What failed.
+        #[source]
+        source: Box<DumpError>,
+    },
     /// The request needs something pgferry cannot do yet.
     #[error("{0}")]
     Unsupported(String),
@@ -172,12 +201,30 @@ pub struct ArchiveOptions {
     pub format: ArchiveFormat,
     /// `-Z`; `None` for the format's default (gzip for custom and directory, none for tar).
     pub compression: Option<Compression>,
+    /// The archive version; `None` for 1.14 (read by pg_restore 12 and later), or 1.15 when the compression
+    /// needs it. 1.16 records large objects in groups with their metadata (pg_restore 17.6, 16.10 and later).
+    pub version: Option<ArchiveVersion>,
     /// `fsync` a directory archive before returning (off with `--no-sync`).
     pub sync: bool,
+    /// `-j`: worker sessions reading data in parallel, in the leader's snapshot (0 and 1: the leader reads it
+    /// all). Directory and custom archives.
+    pub jobs: usize,
 }
 
-/// Dumps the database `config` names as an archive (custom, directory or tar) to `target`, serially on one
-/// session. The archive version is 1.14, or 1.15 when lz4 or zstd compression needs it.
+impl Default for ArchiveOptions {
+    fn default() -> ArchiveOptions {
+        ArchiveOptions {
+            format: ArchiveFormat::Custom,
+            compression: None,
+            version: None,
+            sync: true,
+            jobs: 1,
+        }
+    }
+}
+
+/// Dumps the database `config` names as an archive (custom, directory or tar) to `target`: serially on one
+/// session, or with `jobs` workers in the same snapshot.
 pub async fn dump_archive(
     config: &ConnConfig,
     options: &DumpOptions,
@@ -190,10 +237,21 @@ pub async fn dump_archive(
             "a plain script is written with dump(), not as an archive".to_owned(),
         ));
     }
+    let parallel = archive.jobs > 1;
+    if parallel
+        && !matches!(
+            archive.format,
+            ArchiveFormat::Directory | ArchiveFormat::Custom
+        )
+    {
+        return Err(DumpError::Unsupported(
+            "parallel dumps (-j) write the directory format or the custom format".to_owned(),
+        ));
+    }
     let compression = archive
         .compression
         .unwrap_or_else(|| default_compression(archive.format));
-    let version = choose_version(archive.format, compression, None)?;
+    let version = choose_version(archive.format, compression, archive.version)?;
     let mut write_options = WriteOptions::new(archive.format, compression, Some(version))?;
     write_options.sync = archive.sync;
     let mut plan = options.plan.clone();
@@ -208,7 +266,30 @@ pub async fn dump_archive(
         ..
     } = prepare(config, options, plan).await?;
     let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
-    archive::write_archive(toc, archive.format, write_options, &writer, target).await?;
+    let streams = toc.entries.iter().filter(|e| e.had_dumper).count();
+    if parallel && streams > 0 {
+        let workers = parallel::start_workers(
+            config,
+            &options.session,
+            &session,
+            archive.jobs.min(streams),
+        )
+        .await?;
+        parallel::write_archive(
+            toc,
+            archive.format,
+            write_options,
+            &writer,
+            target,
+            &workers,
+        )
+        .await?;
+        for worker in &workers {
+            session::finish(worker).await?;
+        }
+    } else {
+        archive::write_archive(toc, archive.format, write_options, &writer, target).await?;
+    }
     session::finish(&session).await?;
     Ok(DumpSummary {
         entries,
@@ -285,6 +366,7 @@ struct Selection {
     exclude_table_data_and_children: Vec<NamePattern>,
     extensions: Vec<NamePattern>,
     exclude_extensions: Vec<NamePattern>,
+    foreign_servers: Vec<NamePattern>,
 }
 
 impl Selection {
@@ -313,6 +395,8 @@ impl Selection {
             )?,
             extensions: compile(&options.extensions, false)?,
             exclude_extensions: compile(&options.exclude_extensions, false)?,
+            // Server names are not qualified: a dot is an error, as pg_dump reports it.
+            foreign_servers: compile(&options.include_foreign_data, false)?,
         })
     }
 
@@ -453,6 +537,17 @@ impl Selection {
             catalog,
             table_oids(&self.exclude_table_data_and_children, false)?,
         ));
+        // --include-foreign-data: every pattern must name a server, whatever --strict-names says.
+        plan.include_foreign_data_servers = matching_oids(
+            &self.foreign_servers,
+            true,
+            "foreign servers",
+            catalog
+                .foreign_and_search
+                .servers
+                .iter()
+                .map(|s| (s.oid, "", s.name.as_str())),
+        )?;
         plan.include_extensions = extension_oids(&self.extensions, strict)?;
         if !self.extensions.is_empty() && plan.include_extensions.is_empty() {
             return Err(DumpError::Selection(

@@ -59,11 +59,10 @@ pub(crate) async fn setup(session: &Session, options: &SessionOptions) -> Result
         }
     ));
     // Exists only in recent minor releases; setting it through pg_settings is a no-op where it does not.
-    statements.push(
-        "SELECT pg_catalog.set_config(name, 'view, foreign-table', false) FROM pg_catalog.pg_settings \
-         WHERE name = 'restrict_nonsystem_relation_kind'"
-            .to_owned(),
-    );
+    statements.push(format!(
+        "SELECT pg_catalog.set_config(name, '{RESTRICT_RELATION_KINDS}', false) \
+             FROM pg_catalog.pg_settings WHERE name = 'restrict_nonsystem_relation_kind'"
+    ));
     statements.push("BEGIN".to_owned());
     if options.serializable_deferrable {
         statements
@@ -88,6 +87,21 @@ pub(crate) async fn setup(session: &Session, options: &SessionOptions) -> Result
             })?;
     }
     Ok(())
+}
+
+/// `restrict_nonsystem_relation_kind` as [`setup`] sets it (where the server has it): no views, no foreign tables.
+const RESTRICT_RELATION_KINDS: &str = "view, foreign-table";
+
+/// Statements that lift the restriction on foreign tables for one COPY (`--include-foreign-data`) and put it
+/// back, as pg_dump does around each foreign table's data. A no-op where the server has no such setting.
+pub(crate) fn foreign_table_access() -> (String, String) {
+    let set = |kinds: &str| {
+        format!(
+            "SELECT pg_catalog.set_config(name, '{kinds}', false) FROM pg_catalog.pg_settings \
+             WHERE name = 'restrict_nonsystem_relation_kind'"
+        )
+    };
+    (set("view"), set(RESTRICT_RELATION_KINDS))
 }
 
 /// Ends the snapshot transaction.

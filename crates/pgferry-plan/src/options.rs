@@ -25,6 +25,10 @@ pub struct PlanOptions {
     pub exclude_tables: HashSet<Oid>,
     /// `--exclude-table-data`.
     pub exclude_table_data: HashSet<Oid>,
+    /// `--include-foreign-data`: the `pg_foreign_server` OIDs whose foreign tables' rows are dumped (empty:
+    /// foreign tables get no data, pg_dump's default). The rows are read through the server with
+    /// `COPY (SELECT ...) TO stdout`.
+    pub include_foreign_data_servers: HashSet<Oid>,
     /// `-e`: only these extensions (empty: all).
     pub include_extensions: HashSet<Oid>,
     /// `--exclude-extension`.
@@ -78,6 +82,7 @@ impl Default for PlanOptions {
             tables_selected: false,
             exclude_tables: HashSet::new(),
             exclude_table_data: HashSet::new(),
+            include_foreign_data_servers: HashSet::new(),
             include_extensions: HashSet::new(),
             exclude_extensions: HashSet::new(),
             no_owner: false,

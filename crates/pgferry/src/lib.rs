@@ -35,7 +35,7 @@ pub mod dump {
     pub use pgferry_archive::write::parse_compression;
     pub use pgferry_dump::{
         dump, dump_archive, random_restrict_key, ArchiveFormat, ArchiveOptions, ArchiveTarget,
-        Compression, DumpError, DumpOptions, DumpSummary, SessionOptions,
+        ArchiveVersion, Compression, DumpError, DumpOptions, DumpSummary, SessionOptions,
     };
     pub use pgferry_plan::{PlanOptions, Sections};
 }

@@ -776,7 +776,13 @@ fn table_entry(
     entry.oid = table.oid;
     entry.defn = Some(sql);
     entry.drop_stmt = Some(format!("DROP {kind} {qualified_name};\n"));
-    entry.tablespace = Some(table.tablespace.clone());
+    // pg_dump gives relations without storage (foreign tables) no tablespace at all, not the default one: no
+    // `SET default_tablespace` is written before them.
+    entry.tablespace = if foreign {
+        None
+    } else {
+        Some(table.tablespace.clone())
+    };
     entry.tableam = if foreign {
         None
     } else {
@@ -1224,13 +1230,20 @@ fn data_component(planner: &Planner<'_>, table: &Table) -> bool {
 }
 
 /// pg_dump's `makeTableDataInfo` filters: no data for views, partitioned tables (their rows live in the
-/// partitions), foreign tables (until `--include-foreign-data`), unlogged relations with
+/// partitions), foreign tables unless `--include-foreign-data` selected their server, unlogged relations with
 /// `--no-unlogged-table-data`, and relations matched by `--exclude-table-data`.
 fn data_allowed(planner: &Planner<'_>, table: &Table) -> bool {
     let options = planner.options;
     let skipped_unlogged = options.no_unlogged_table_data && table.persistence == b'u';
     let excluded = options.exclude_table_data.contains(&table.oid);
-    let has_rows = !matches!(table.relkind, VIEW | PARTITIONED | FOREIGN | MATVIEW);
+    let has_rows = match table.relkind {
+        VIEW | PARTITIONED | MATVIEW => false,
+        FOREIGN => table
+            .foreign
+            .as_ref()
+            .is_some_and(|f| options.include_foreign_data_servers.contains(&f.server_oid)),
+        _ => true,
+    };
     has_rows && !skipped_unlogged && !excluded
 }
 

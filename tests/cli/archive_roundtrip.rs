@@ -130,6 +130,40 @@ async fn archive_round_trip(major: u32) {
             let what = format!("pgferry dump -F {format} {extra:?}, pg_restore 15");
             assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
         }
+        // pgferry restores its own archives too.
+        let db = format!("pcopy{n}");
+        cluster.create_database(&db).await.expect("copy database");
+        env.run(&[
+            "restore",
+            "--exit-on-error",
+            "-d",
+            &cluster.url(&db),
+            out.to_str().unwrap(),
+        ])
+        .await
+        .success();
+        let what = format!("pgferry dump -F {format} {extra:?}, pgferry restore");
+        if n == 0 {
+            assert_same_schema(&cluster, "src", &db, reference).await;
+        }
+        assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
+        if PARALLEL_RESTORES.contains(&n) || (*format != "t" && extra.is_empty()) {
+            let db = format!("pcopy{n}_parallel");
+            cluster.create_database(&db).await.expect("copy database");
+            env.run(&[
+                "restore",
+                "-j",
+                "4",
+                "--exit-on-error",
+                "-d",
+                &cluster.url(&db),
+                out.to_str().unwrap(),
+            ])
+            .await
+            .success();
+            let what = format!("pgferry dump -F {format} {extra:?}, pgferry restore -j 4");
+            assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
+        }
         if PARALLEL_RESTORES.contains(&n) {
             let db = format!("copy{n}_parallel");
             pg_restore(&cluster, major, &db, &out, RefVersion::V17_10, &["-j", "4"]).await;

@@ -14,7 +14,7 @@ fn archives_dir() -> PathBuf {
 }
 
 /// Every archive fixture (files and directories), sorted.
-fn archives() -> Vec<PathBuf> {
+pub(crate) fn archives() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(archives_dir())
         .expect("tests/fixtures/archives")
         .map(|e| e.expect("dir entry").path())
@@ -26,7 +26,7 @@ fn archives() -> Vec<PathBuf> {
 }
 
 /// The pg_restore that reads `archive`: 18.6, or 17.10 for LZ4 and zstd (the 18.6 build has neither).
-fn reference_for(archive: &Path) -> RefVersion {
+pub(crate) fn reference_for(archive: &Path) -> RefVersion {
     let name = archive.file_name().unwrap().to_string_lossy();
     if name.contains("lz4") || name.contains("zstd") {
         RefVersion::V17_10

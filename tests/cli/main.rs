@@ -9,6 +9,7 @@ mod foreign_data;
 mod list;
 mod parallel;
 mod pooler;
+mod restore;
 mod schema_roundtrip;
 mod support;
 mod tls;

@@ -18,6 +18,9 @@ pub struct ScriptOptions {
     pub schema: bool,
     /// Include data entries. Off with `--schema-only`.
     pub data: bool,
+    /// Include statistics (`STATISTICS DATA` entries, pg_dump 18). Off with `--no-statistics`, and by default
+    /// with `--schema-only` and `--data-only`.
+    pub statistics: bool,
     /// `--clean`: drop each object before creating it.
     pub clean: bool,
     /// `--if-exists`: with `clean`, use `DROP ... IF EXISTS`.
@@ -55,6 +58,7 @@ impl ScriptOptions {
         ScriptOptions {
             schema: true,
             data: true,
+            statistics: true,
             restrict_key,
             transaction_timeout: true,
             ..Default::default()
@@ -146,6 +150,13 @@ fn wanted(entry: &TocEntry, options: &ScriptOptions) -> Wanted {
         return Wanted::default();
     }
     let has_defn = entry.defn.as_deref().is_some_and(|d| !d.is_empty());
+    if entry.desc == desc::STATISTICS_DATA {
+        // Printed like a definition, but chosen by the statistics option alone.
+        return Wanted {
+            schema: options.statistics && has_defn,
+            data: false,
+        };
+    }
     let data_entry = entry.had_dumper || is_data_like(entry);
     Wanted {
         schema: options.schema && !data_entry && has_defn,
@@ -169,6 +180,119 @@ pub fn write_script(
         state: SessionState::default(),
     };
     writer.run(toc, data)
+}
+
+/// Renders a TOC entry by entry, for code that sends each entry to a server rather than writing one script
+/// (pg_restore's database mode). It prints exactly what [`write_script`] prints for the same entry, and keeps
+/// the same session state (owner, tablespace, access method) between entries; make one per connection.
+#[derive(Debug)]
+pub struct EntryRenderer {
+    options: ScriptOptions,
+    state: SessionState,
+}
+
+/// What [`EntryRenderer`] (and the script) take of an entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryParts {
+    /// Its definition (`defn`, owner, privileges).
+    pub schema: bool,
+    /// Its data: a data stream (`had_dumper`) or a data-like entry (sequence values, large objects).
+    pub data: bool,
+}
+
+impl EntryRenderer {
+    /// A renderer for one connection.
+    pub fn new(options: ScriptOptions) -> EntryRenderer {
+        EntryRenderer {
+            options,
+            state: SessionState::default(),
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ScriptOptions {
+        &self.options
+    }
+
+    fn with<T>(
+        &mut self,
+        out: &mut dyn Write,
+        f: impl FnOnce(&mut ScriptWriter<'_>) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let mut writer = ScriptWriter {
+            options: &self.options,
+            quoter: Quoter {
+                quote_all: self.options.quote_all_identifiers,
+            },
+            out,
+            state: std::mem::take(&mut self.state),
+        };
+        let result = f(&mut writer);
+        self.state = writer.state;
+        result
+    }
+
+    /// What of `entry` is restored.
+    pub fn parts(&self, entry: &TocEntry) -> EntryParts {
+        let want = wanted(entry, &self.options);
+        EntryParts {
+            schema: want.schema,
+            data: want.data,
+        }
+    }
+
+    /// The settings a new session starts with (a new connection, or one after `CREATE DATABASE`). Forgets
+    /// what was set per entry.
+    pub fn session_settings(&mut self, toc: &Toc, out: &mut dyn Write) -> io::Result<()> {
+        self.with(out, |w| w.fixed_settings(toc))
+    }
+
+    /// `--clean`: the DROP statements of one entry (as the script writes them, in reverse TOC order, before
+    /// anything is created). Nothing for entries the restore does not take.
+    pub fn drop_entry(&mut self, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()> {
+        self.with(out, |w| w.drop_entry(entry))
+    }
+
+    /// The entry's definition with its header comment, owner and the settings it needs.
+    pub fn schema(&mut self, toc: &Toc, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()> {
+        self.with(out, |w| w.print_entry(toc, entry, ""))
+    }
+
+    /// A data-like entry without a data stream (`SEQUENCE SET`, `BLOB`, large object ACLs and comments).
+    pub fn data_statement(
+        &mut self,
+        toc: &Toc,
+        entry: &TocEntry,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.with(out, |w| w.print_entry(toc, entry, ""))
+    }
+
+    /// What goes before the rows of a data stream: its header comment, `--disable-triggers`, the owner. The
+    /// `COPY ... FROM stdin;` statement is the entry's `copy_stmt`, not part of this.
+    pub fn data_start(
+        &mut self,
+        toc: &Toc,
+        entry: &TocEntry,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.with(out, |w| {
+            w.print_entry(toc, entry, "Data for ")?;
+            if entry.desc != desc::BLOBS {
+                w.set_triggers(entry, "DISABLE")?;
+                w.become_owner(entry)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// What goes after the rows of a data stream (`--disable-triggers`).
+    pub fn data_end(&mut self, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()> {
+        if entry.desc == desc::BLOBS {
+            return Ok(());
+        }
+        self.with(out, |w| w.set_triggers(entry, "ENABLE"))
+    }
 }
 
 /// What the script has set so far, so that `SET`s are only repeated when a value changes.
@@ -281,16 +405,23 @@ impl ScriptWriter<'_> {
     /// `--clean`: every selected entry's DROP, in reverse order, before anything is created.
     fn drops(&mut self, toc: &Toc) -> io::Result<()> {
         for entry in toc.entries.iter().rev() {
+            self.drop_entry(entry)?;
+        }
+        Ok(())
+    }
+
+    fn drop_entry(&mut self, entry: &TocEntry) -> io::Result<()> {
+        {
             let is_database = entry.desc == desc::DATABASE;
             if self.options.create_db != is_database {
-                continue;
+                return Ok(());
             }
             let want = wanted(entry, self.options);
             let Some(drop) = entry.drop_stmt.as_deref() else {
-                continue;
+                return Ok(());
             };
             if !(want.schema || want.data) {
-                continue;
+                return Ok(());
             }
             self.become_owner(entry)?;
             if entry.desc == desc::BLOB_METADATA {
@@ -304,7 +435,13 @@ impl ScriptWriter<'_> {
                 };
                 self.command_per_large_object(entry, before, after)?;
             } else if !drop.is_empty() {
-                let text = if self.options.if_exists && !drop.starts_with("--") {
+                let text = if self.options.if_exists && entry.desc == desc::BLOB {
+                    // Large objects have their own spelling of "if exists".
+                    format!(
+                        "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '{}';\n",
+                        entry.oid
+                    )
+                } else if self.options.if_exists && !drop.starts_with("--") {
                     insert_if_exists(entry, drop)
                 } else {
                     drop.to_owned()
@@ -374,6 +511,11 @@ impl ScriptWriter<'_> {
 
     fn print_entry(&mut self, toc: &Toc, entry: &TocEntry, prefix: &str) -> io::Result<()> {
         let options = self.options;
+        let prefix = if entry.desc == desc::STATISTICS_DATA {
+            "Statistics for "
+        } else {
+            prefix
+        };
         self.become_owner(entry)?;
         self.select_tablespace(entry.tablespace.as_deref())?;
         if entry.relkind != b'p' {

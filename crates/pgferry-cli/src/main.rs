@@ -6,6 +6,7 @@ mod dump;
 mod exit;
 mod filter;
 mod list;
+mod restore;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,8 @@ enum Command {
     Dump(Box<dump::DumpArgs>),
     /// Print an archive's table of contents, as pg_restore -l does.
     List(list::ListArgs),
+    /// Restore an archive into a database, or write it as a SQL script, as pg_restore does.
+    Restore(Box<restore::RestoreArgs>),
 }
 
 fn main() {
@@ -46,6 +49,7 @@ fn main() {
             Command::Check(args) => check::run(args).await,
             Command::Dump(args) => dump::run(*args, cli.verbose).await,
             Command::List(args) => list::run(args),
+            Command::Restore(args) => restore::run(*args).await,
         }
     });
     // Connection tasks may still be winding down; they hold nothing worth waiting for.

@@ -40,6 +40,17 @@ pub mod dump {
     pub use pgferry_plan::{PlanOptions, Sections};
 }
 
+/// Restoring archives into a database or as a SQL script, from `pgferry-restore`.
+pub mod restore {
+    pub use pgferry_archive::script::ScriptOptions;
+    pub use pgferry_restore::select::{self, SelectOptions, Selection};
+    pub use pgferry_restore::sql;
+    pub use pgferry_restore::{
+        data_sizes, restore_archive, restore_archive_parallel, write_script, EntryError,
+        RestoreError, RestoreOptions, RestoreSummary,
+    };
+}
+
 /// Reading archives written by pg_dump or pgferry (custom, directory and tar, versions 1.12 to 1.16): the header
 /// and TOC, the data streams and large objects, and the `pg_restore -l` listing, from `pgferry-archive`.
 pub mod archive {

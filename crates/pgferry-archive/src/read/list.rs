@@ -60,6 +60,28 @@ pub fn write_list<W: Write + ?Sized>(
     toc: &Toc,
     out: &mut W,
 ) -> io::Result<()> {
+    write_list_entries(
+        header,
+        toc.entries.len(),
+        toc.entries.iter().filter(|e| is_listed(e)),
+        out,
+    )
+}
+
+/// Writes a `pg_restore -l` listing of exactly `entries`, in the order given, for an archive with this header
+/// whose TOC holds `toc_count` entries in all (the summary's `TOC Entries`, which pg_restore counts before any
+/// selection). [`write_list`] is this with the entries a restore with default options takes; a restore with
+/// other options (`-n`, `-L`, `-C`, ...) passes the entries its selection requires.
+pub fn write_list_entries<'a, W, I>(
+    header: &ArchiveHeader,
+    toc_count: usize,
+    entries: I,
+    out: &mut W,
+) -> io::Result<()>
+where
+    W: Write + ?Sized,
+    I: IntoIterator<Item = &'a TocEntry>,
+{
     let format = match header.format {
         ArchiveFormat::Custom => "CUSTOM",
         ArchiveFormat::Directory => "DIRECTORY",
@@ -73,7 +95,7 @@ pub fn write_list<W: Write + ?Sized>(
         ";     dbname: {}",
         sanitize(header.dbname.as_deref().unwrap_or(""))
     )?;
-    writeln!(out, ";     TOC Entries: {}", toc.entries.len())?;
+    writeln!(out, ";     TOC Entries: {toc_count}")?;
     writeln!(
         out,
         ";     Compression: {}",
@@ -90,7 +112,7 @@ pub fn write_list<W: Write + ?Sized>(
         writeln!(out, ";     Dumped by pg_dump version: {dumper}")?;
     }
     writeln!(out, ";\n;\n; Selected TOC Entries:\n;")?;
-    for entry in toc.entries.iter().filter(|e| is_listed(e)) {
+    for entry in entries {
         writeln!(
             out,
             "{}; {} {} {} {} {} {}",
@@ -98,9 +120,11 @@ pub fn write_list<W: Write + ?Sized>(
             entry.table_oid,
             entry.oid,
             entry.desc,
+            // pg_restore prints a hyphen for a missing or empty schema.
             entry
                 .namespace
                 .as_deref()
+                .filter(|ns| !ns.is_empty())
                 .map(sanitize)
                 .unwrap_or_else(|| "-".to_owned()),
             sanitize(&entry.tag),

@@ -1,0 +1,564 @@
+//! `pgferry restore`: pg_restore's options, spelled as pg_restore spells them.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use pgferry::archive::Archive;
+use pgferry::restore::{
+    data_sizes, restore_archive, restore_archive_parallel, select, write_script, RestoreOptions,
+    ScriptOptions, SelectOptions,
+};
+
+use crate::conn_args::ConnArgs;
+use crate::exit;
+
+/// Arguments of `pgferry restore`.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct RestoreArgs {
+    /// The archive: a custom or tar file, a directory archive, or standard input when left out.
+    #[arg(value_name = "ARCHIVE")]
+    archive: Option<PathBuf>,
+
+    /// Restore into this database (a name or a connection string).
+    #[arg(short = 'd', long = "dbname", value_name = "DBNAME")]
+    dbname: Option<String>,
+
+    /// Server host name or socket directory.
+    #[arg(short = 'h', long = "host", value_name = "HOST")]
+    host: Option<String>,
+
+    /// Server port.
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    port: Option<String>,
+
+    /// User name to connect as.
+    #[arg(short = 'U', long = "username", value_name = "USER")]
+    username: Option<String>,
+
+    /// Write the SQL script to FILE instead of restoring (- for standard output).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+
+    /// Archive format (c, d or t); detected from the archive, so only checked.
+    #[arg(short = 'F', long = "format", value_name = "FORMAT")]
+    format: Option<String>,
+
+    /// Print the archive's table of contents (what would be restored) and stop.
+    #[arg(short = 'l', long = "list")]
+    list: bool,
+
+    /// Restore only the entries this list names, in its order (a `-l` listing, edited).
+    #[arg(short = 'L', long = "use-list", value_name = "FILE")]
+    use_list: Option<PathBuf>,
+
+    /// Restore only objects in this schema (repeatable).
+    #[arg(short = 'n', long = "schema", value_name = "NAME")]
+    schemas: Vec<String>,
+
+    /// Do not restore objects in this schema (repeatable).
+    #[arg(short = 'N', long = "exclude-schema", value_name = "NAME")]
+    exclude_schemas: Vec<String>,
+
+    /// Restore only this table, view, sequence or foreign table (repeatable).
+    #[arg(short = 't', long = "table", value_name = "NAME")]
+    tables: Vec<String>,
+
+    /// Restore only this index (repeatable).
+    #[arg(short = 'I', long = "index", value_name = "NAME")]
+    indexes: Vec<String>,
+
+    /// Restore only this function, given as name(arguments) (repeatable).
+    #[arg(short = 'P', long = "function", value_name = "NAME(ARGS)")]
+    functions: Vec<String>,
+
+    /// Restore only this trigger (repeatable).
+    #[arg(short = 'T', long = "trigger", value_name = "NAME")]
+    triggers: Vec<String>,
+
+    /// Restore only this section: pre-data, data or post-data (repeatable).
+    #[arg(long = "section", value_name = "SECTION")]
+    sections: Vec<String>,
+
+    /// Restore only the data.
+    #[arg(short = 'a', long = "data-only")]
+    data_only: bool,
+
+    /// Restore only the object definitions.
+    #[arg(short = 's', long = "schema-only")]
+    schema_only: bool,
+
+    /// Do not restore data.
+    #[arg(long = "no-data")]
+    no_data: bool,
+
+    /// Do not restore object definitions.
+    #[arg(long = "no-schema")]
+    no_schema: bool,
+
+    /// Restore only the statistics.
+    #[arg(long = "statistics-only")]
+    statistics_only: bool,
+
+    /// Do not restore statistics.
+    #[arg(long = "no-statistics")]
+    no_statistics: bool,
+
+    /// Restore statistics (the default).
+    #[arg(long = "statistics")]
+    statistics: bool,
+
+    /// Every -n, -t, -I, -P and -T name must match an entry.
+    #[arg(long = "strict-names")]
+    strict_names: bool,
+
+    /// Read include/exclude names from FILE.
+    #[arg(long = "filter", value_name = "FILE")]
+    filter: Vec<PathBuf>,
+
+    /// Drop objects before creating them.
+    #[arg(short = 'c', long = "clean")]
+    clean: bool,
+
+    /// With --clean, use DROP ... IF EXISTS.
+    #[arg(long = "if-exists")]
+    if_exists: bool,
+
+    /// Create the database, then restore into it.
+    #[arg(short = 'C', long = "create")]
+    create: bool,
+
+    /// Restore in one transaction (stops at the first error).
+    #[arg(short = '1', long = "single-transaction")]
+    single_transaction: bool,
+
+    /// Stop at the first error.
+    #[arg(short = 'e', long = "exit-on-error")]
+    exit_on_error: bool,
+
+    /// Skip ownership (no ALTER ... OWNER TO).
+    #[arg(short = 'O', long = "no-owner")]
+    no_owner: bool,
+
+    /// Skip privileges (no GRANT/REVOKE).
+    #[arg(short = 'x', long = "no-privileges", alias = "no-acl")]
+    no_privileges: bool,
+
+    /// Skip comments.
+    #[arg(long = "no-comments")]
+    no_comments: bool,
+
+    /// Skip publications.
+    #[arg(long = "no-publications")]
+    no_publications: bool,
+
+    /// Skip subscriptions.
+    #[arg(long = "no-subscriptions")]
+    no_subscriptions: bool,
+
+    /// Skip security labels.
+    #[arg(long = "no-security-labels")]
+    no_security_labels: bool,
+
+    /// Skip row-level security policies.
+    #[arg(long = "no-policies")]
+    no_policies: bool,
+
+    /// Skip tablespace assignments.
+    #[arg(long = "no-tablespaces")]
+    no_tablespaces: bool,
+
+    /// Skip table access methods.
+    #[arg(long = "no-table-access-method")]
+    no_table_access_method: bool,
+
+    /// Disable triggers while restoring data (data-only restores).
+    #[arg(long = "disable-triggers")]
+    disable_triggers: bool,
+
+    /// Restore with row security on (only rows policies allow).
+    #[arg(long = "enable-row-security")]
+    enable_row_security: bool,
+
+    /// Use SET SESSION AUTHORIZATION instead of ALTER ... OWNER TO.
+    #[arg(long = "use-set-session-authorization")]
+    use_set_session_authorization: bool,
+
+    /// SET ROLE to this role before restoring.
+    #[arg(long = "role", value_name = "ROLE")]
+    role: Option<String>,
+
+    /// The key for psql's \restrict in a script (default: random).
+    #[arg(long = "restrict-key", value_name = "KEY")]
+    restrict_key: Option<String>,
+
+    /// Restore with this many connections at once (custom files, directory and tar archives).
+    #[arg(short = 'j', long = "jobs", value_name = "NUM")]
+    jobs: Option<u32>,
+
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+
+/// Where the dump comes from: a path (a file or a directory archive), or standard input with its first bytes
+/// already read (to tell an archive from a plain script).
+enum Input {
+    Path(PathBuf),
+    Stdin(Vec<u8>),
+}
+
+/// How many bytes tell an archive from a plain SQL script: a tar header is 512.
+const SNIFF: usize = 512;
+
+impl Input {
+    fn open(archive: Option<&std::path::Path>) -> Result<Input, String> {
+        match archive {
+            Some(path) if path.as_os_str() != "-" => Ok(Input::Path(path.to_owned())),
+            _ => {
+                let mut head = Vec::with_capacity(SNIFF);
+                io::stdin()
+                    .take(SNIFF as u64)
+                    .read_to_end(&mut head)
+                    .map_err(|e| format!("could not read standard input: {e}"))?;
+                Ok(Input::Stdin(head))
+            }
+        }
+    }
+
+    /// Not a custom or tar archive, nor a directory: a plain SQL script.
+    fn is_plain_sql(&self) -> bool {
+        let head = match self {
+            Input::Path(path) if path.is_dir() => return false,
+            Input::Path(path) => {
+                let mut head = Vec::with_capacity(SNIFF);
+                match std::fs::File::open(path) {
+                    Ok(file) => {
+                        let _ = file.take(SNIFF as u64).read_to_end(&mut head);
+                    }
+                    // Let the archive reader report it.
+                    Err(_) => return false,
+                }
+                head
+            }
+            Input::Stdin(head) => head.clone(),
+        };
+        let tar = head.len() >= 262 && &head[257..262] == b"ustar";
+        !(head.starts_with(b"PGDMP") || tar || head.is_empty())
+    }
+}
+
+/// Runs a plain SQL script into the database, as psql does with pg_dump's scripts.
+async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
+    use pgferry::restore::sql::{run_script, RunOptions};
+    let Some(dbname) = &args.dbname else {
+        return Err(
+            "the input is a plain SQL script, not an archive: restore it with -d DBNAME (-f and -l need an \
+             archive)"
+                .to_owned(),
+        );
+    };
+    let selects = !(args.schemas.is_empty()
+        && args.exclude_schemas.is_empty()
+        && args.tables.is_empty()
+        && args.indexes.is_empty()
+        && args.functions.is_empty()
+        && args.triggers.is_empty()
+        && args.sections.is_empty()
+        && args.use_list.is_none()
+        && args.filter.is_empty())
+        || args.list
+        || args.data_only
+        || args.schema_only
+        || args.clean
+        || args.create
+        || args.no_owner
+        || args.no_privileges;
+    if selects {
+        return Err(
+            "the input is a plain SQL script, which runs as it is: listing, selection and rewriting options \
+             (-l, -n, -t, -L, --section, -a, -s, -c, -C, -O, -x, ...) need an archive"
+                .to_owned(),
+        );
+    }
+    if args.jobs.is_some_and(|j| j > 1) {
+        return Err("a plain SQL script runs on one connection: use -j 1".to_owned());
+    }
+    let conn = ConnArgs {
+        connection: None,
+        dbname: Some(dbname.clone()),
+        host: args.host.clone(),
+        port: args.port.clone(),
+        username: args.username.clone(),
+    };
+    let config = conn.resolve().map_err(|e| e.to_string())?;
+    let options = RunOptions {
+        exit_on_error: args.exit_on_error,
+        single_transaction: args.single_transaction,
+        on_error: Some(std::sync::Arc::new(|error| {
+            eprintln!("pgferry: error: {error}");
+        })),
+    };
+    let summary = match input {
+        Input::Path(path) => {
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+            run_script(&config, tokio::io::BufReader::new(file), &options).await
+        }
+        Input::Stdin(head) => {
+            let stdin = tokio::io::AsyncReadExt::chain(io::Cursor::new(head), tokio::io::stdin());
+            run_script(&config, stdin, &options).await
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    if summary.errors > 0 {
+        eprintln!(
+            "pgferry: warning: errors ignored on restore: {}",
+            summary.errors
+        );
+        return Ok(exit::FAILURE);
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub(crate) async fn run(args: RestoreArgs) -> i32 {
+    match run_inner(args).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("pgferry: error: {message}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn read_text(path: &PathBuf) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("could not read standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", path.display()))
+}
+
+fn select_options(args: &RestoreArgs) -> Result<SelectOptions, String> {
+    let mut options = SelectOptions {
+        schemas: args.schemas.clone(),
+        exclude_schemas: args.exclude_schemas.clone(),
+        tables: args.tables.clone(),
+        indexes: args.indexes.clone(),
+        functions: args.functions.clone(),
+        triggers: args.triggers.clone(),
+        data_only: args.data_only,
+        schema_only: args.schema_only,
+        no_data: args.no_data,
+        no_schema: args.no_schema,
+        statistics_only: args.statistics_only,
+        no_statistics: args.no_statistics,
+        statistics: args.statistics,
+        create: args.create,
+        no_privileges: args.no_privileges,
+        no_comments: args.no_comments,
+        no_policies: args.no_policies,
+        no_publications: args.no_publications,
+        no_subscriptions: args.no_subscriptions,
+        no_security_labels: args.no_security_labels,
+        strict_names: args.strict_names,
+        ..SelectOptions::default()
+    };
+    for section in &args.sections {
+        options.add_section(section).map_err(|e| e.to_string())?;
+    }
+    for path in &args.filter {
+        let text = read_text(path)?;
+        options
+            .add_filter(&text, &path.display().to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(path) = &args.use_list {
+        let text = read_text(path)?;
+        options.use_list = Some(select::UseList::parse(&text));
+    }
+    Ok(options)
+}
+
+async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
+    if let Some(format) = &args.format {
+        if !matches!(
+            format.as_str(),
+            "c" | "custom" | "d" | "directory" | "t" | "tar"
+        ) {
+            return Err(format!(
+                "unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\""
+            ));
+        }
+    }
+    if args.dbname.is_some() && args.file.is_some() {
+        return Err("options -d/--dbname and -f/--file cannot be used together".to_owned());
+    }
+    if args.dbname.is_none() && args.file.is_none() && !args.list {
+        return Err("one of -d/--dbname and -f/--file must be specified".to_owned());
+    }
+    if args.clean && args.data_only {
+        return Err("options -c/--clean and -a/--data-only cannot be used together".to_owned());
+    }
+    if args.if_exists && !args.clean {
+        return Err("option --if-exists requires option -c/--clean".to_owned());
+    }
+    if args.single_transaction && args.jobs.is_some_and(|j| j > 1) {
+        return Err("cannot specify both --single-transaction and multiple jobs".to_owned());
+    }
+    let jobs = args.jobs.unwrap_or(1).max(1) as usize;
+    let archive_path = args.archive.clone().filter(|p| p.as_os_str() != "-");
+    if jobs > 1 && archive_path.is_none() && args.dbname.is_some() {
+        return Err(
+            "parallel restore (-j) reads the archive on several connections and cannot read it from \
+             standard input: give the archive's path, or use -j 1"
+                .to_owned(),
+        );
+    }
+    let select_options = select_options(&args)?;
+    select_options.content().map_err(|e| e.to_string())?;
+
+    // A plain SQL script (what pg_dump -Fp writes) is run as psql would run it.
+    let input = Input::open(args.archive.as_deref())?;
+    if input.is_plain_sql() {
+        return run_plain(&args, input).await;
+    }
+
+    let opened = match input {
+        Input::Path(path) => Archive::open(&path).map_err(|e| format!("{}: {e}", path.display())),
+        Input::Stdin(head) => Archive::from_stream(io::Cursor::new(head).chain(io::stdin()))
+            .map_err(|e| format!("standard input: {e}")),
+    };
+    let mut archive = opened?;
+    let full_toc = archive.toc().clone();
+    let selection = select::select(&full_toc, &select_options).map_err(|e| e.to_string())?;
+    for line in selection.ignored_lines() {
+        eprintln!("pgferry: warning: {line}");
+    }
+    let unmatched = selection.unmatched().filter(|_| args.strict_names);
+
+    if args.list {
+        // pg_restore prints the listing, then reports a name --strict-names did not find.
+        let mut out = BufWriter::new(io::stdout().lock());
+        let written = selection
+            .write_list(archive.header(), &full_toc, &mut out)
+            .and_then(|()| out.flush());
+        match written {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(format!("could not write the listing: {e}")),
+        }
+        return match unmatched {
+            Some(error) => Err(error.to_string()),
+            None => Ok(exit::SUCCESS),
+        };
+    }
+    if let Some(error) = unmatched {
+        return Err(error.to_string());
+    }
+
+    let content = selection.content();
+    let toc = selection.toc(&full_toc);
+    let mut script = ScriptOptions {
+        schema: content.schema,
+        data: content.data,
+        statistics: content.statistics,
+        clean: args.clean,
+        if_exists: args.if_exists,
+        create_db: args.create,
+        no_owner: args.no_owner,
+        use_set_session_authorization: args.use_set_session_authorization,
+        no_tablespaces: args.no_tablespaces,
+        no_table_access_method: args.no_table_access_method,
+        enable_row_security: args.enable_row_security,
+        single_transaction: args.single_transaction,
+        role: args.role.clone(),
+        restrict_key: None,
+        transaction_timeout: true,
+        quote_all_identifiers: false,
+        // pg_restore disables triggers only when no definitions are restored.
+        disable_triggers: args.disable_triggers && !selection.has_schema(),
+    };
+    if !selection.has_schema() {
+        script.schema = false;
+    }
+
+    match &args.dbname {
+        None => {
+            script.restrict_key = Some(
+                args.restrict_key
+                    .clone()
+                    .unwrap_or_else(pgferry::dump::random_restrict_key),
+            );
+            let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
+            let written = if path.as_os_str() == "-" {
+                let mut out = BufWriter::new(io::stdout().lock());
+                write_script(&mut archive, &toc, &script, &mut out)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| out.flush().map_err(|e| e.to_string()))
+            } else {
+                let file = std::fs::File::create(&path)
+                    .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+                let mut out = BufWriter::new(file);
+                write_script(&mut archive, &toc, &script, &mut out)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| out.flush().map_err(|e| e.to_string()))
+            };
+            written.map(|()| exit::SUCCESS)
+        }
+        Some(dbname) => {
+            let conn = ConnArgs {
+                connection: None,
+                dbname: Some(dbname.clone()),
+                host: args.host.clone(),
+                port: args.port.clone(),
+                username: args.username.clone(),
+            };
+            let config = conn.resolve().map_err(|e| e.to_string())?;
+            let options = RestoreOptions {
+                script,
+                exit_on_error: args.exit_on_error,
+            };
+            let summary = match &archive_path {
+                Some(path) if jobs > 1 => {
+                    if !archive.can_seek() {
+                        return Err(format!(
+                            "{}: parallel restore needs an archive it can read in any order",
+                            path.display()
+                        ));
+                    }
+                    drop(archive);
+                    let sizes = data_sizes(path, &full_toc);
+                    let open = || {
+                        Archive::open(path).map_err(|e| {
+                            pgferry::restore::RestoreError::Archive(format!(
+                                "{}: {e}",
+                                path.display()
+                            ))
+                        })
+                    };
+                    restore_archive_parallel(&config, &open, &toc, &options, jobs, &sizes).await
+                }
+                _ => restore_archive(&config, archive, &toc, &options).await,
+            }
+            .map_err(|e| e.to_string())?;
+            for error in &summary.errors {
+                eprintln!("pgferry: error: {error}");
+            }
+            if summary.errors.is_empty() {
+                Ok(exit::SUCCESS)
+            } else {
+                eprintln!(
+                    "pgferry: warning: errors ignored on restore: {}",
+                    summary.errors.len()
+                );
+                Ok(exit::FAILURE)
+            }
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! `pgferry restore`: scripts equal to `pg_restore -f` for every archive pg_dump 15 to 18 wrote, and restores into
+//! a database equal to what the real pg_restore makes of the same archives.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use pgferry_testkit::{
+    assert_same_schema, diff_lines, reference_for_server, reference_tool,
+    require_reference_or_skip, Cluster, RefTool, RefVersion,
+};
+
+use crate::data_roundtrip::{assert_same_contents, conninfo, contents};
+use crate::list::{archives, reference_for};
+use crate::support::Env;
+
+const KEY: &str = "pgferrytestkey";
+
+/// The option sets compared with pg_restore's script output.
+const SCRIPT_OPTIONS: &[&[&str]] = &[
+    &[],
+    &["-c", "--if-exists"],
+    &["-C", "-c"],
+    &["-s", "-O", "-x"],
+    &["-a", "--disable-triggers"],
+    &["-n", "app"],
+    &["-t", "books", "--no-comments"],
+    &["-1", "--use-set-session-authorization"],
+    &[
+        "--section",
+        "pre-data",
+        "--section",
+        "post-data",
+        "--no-tablespaces",
+    ],
+];
+
+async fn pg_restore_script(version: RefVersion, archive: &Path, options: &[&str]) -> String {
+    let program = reference_tool(RefTool::PgRestore, version).expect("reference pg_restore");
+    let output = tokio::process::Command::new(&program)
+        .args(["-f", "-", "--restrict-key", KEY])
+        .args(options)
+        .arg(archive)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("pg_restore runs");
+    assert!(
+        output.status.success(),
+        "pg_restore {version} -f - {options:?} {} failed: {}",
+        archive.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 script")
+}
+
+#[tokio::test]
+async fn scripts_equal_pg_restores() {
+    if require_reference_or_skip(RefVersion::V18_6).is_none()
+        || require_reference_or_skip(RefVersion::V17_10).is_none()
+    {
+        return;
+    }
+    let env = Env::new();
+    for archive in archives() {
+        let path = archive.to_str().unwrap();
+        for options in SCRIPT_OPTIONS {
+            let expected = pg_restore_script(reference_for(&archive), &archive, options).await;
+            let mut args = vec!["restore", "-f", "-", "--restrict-key", KEY];
+            args.extend_from_slice(options);
+            args.push(path);
+            let run = env.run(&args).await;
+            let got = run.success();
+            assert!(
+                got == expected,
+                "pgferry restore -f - {options:?} {} differs from pg_restore's:\n{}",
+                archive.display(),
+                diff_lines(&expected, got).unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn statistics_options_equal_pg_restores() {
+    if require_reference_or_skip(RefVersion::V18_6).is_none() {
+        return;
+    }
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_stats.dump");
+    for options in [
+        &["--statistics-only"][..],
+        &["--no-statistics"],
+        &["--no-data"],
+        &["--no-schema"],
+    ] {
+        let expected = pg_restore_script(RefVersion::V18_6, &archive, options).await;
+        let mut args = vec!["restore", "-f", "-", "--restrict-key", KEY];
+        args.extend_from_slice(options);
+        args.push(archive.to_str().unwrap());
+        let run = env.run(&args).await;
+        let got = run.success();
+        assert!(
+            got == expected,
+            "pgferry restore -f - {options:?} differs from pg_restore's:\n{}",
+            diff_lines(&expected, got).unwrap_or_default()
+        );
+    }
+}
+
+/// Restores `archive` into the new database `db`, with pg_restore `version` or with pgferry.
+async fn restore_with(
+    cluster: &Cluster,
+    env: &Env,
+    db: &str,
+    archive: &Path,
+    pg_restore: Option<RefVersion>,
+) {
+    cluster.create_database(db).await.expect("database");
+    match pg_restore {
+        Some(version) => {
+            let program = reference_tool(RefTool::PgRestore, version).expect("pg_restore");
+            // pg_restore 17 and 18 set transaction_timeout whatever the server: on older servers that one
+            // statement fails, so there the restore goes on and only that error is allowed.
+            let lenient = cluster.major() < 17;
+            let output = tokio::process::Command::new(&program)
+                .args(if lenient {
+                    &[][..]
+                } else {
+                    &["--exit-on-error"][..]
+                })
+                .args(["--no-password", "--dbname"])
+                .arg(conninfo(cluster, db))
+                .arg(archive)
+                .env("LC_ALL", "C")
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .expect("pg_restore runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let only_timeout = stderr
+                .lines()
+                .all(|l| !l.contains("error:") || l.contains("\"transaction_timeout\""));
+            assert!(
+                output.status.success() || (lenient && only_timeout),
+                "pg_restore {version} of {}: {stderr}",
+                archive.display(),
+            );
+        }
+        None => {
+            env.run(&[
+                "restore",
+                "--exit-on-error",
+                "-d",
+                &cluster.url(db),
+                archive.to_str().unwrap(),
+            ])
+            .await
+            .success();
+        }
+    }
+}
+
+/// pg_dump's archives (15 to 18, every format and compression) restored by pgferry, serially and with `-j 3`,
+/// equal what pg_restore makes of them, on servers 12 to 18.
+async fn pg_dump_archives_restore_like_pg_restore(major: u32) {
+    if pgferry_testkit::require_or_skip(major).is_none()
+        || require_reference_or_skip(RefVersion::V17_10).is_none()
+        || require_reference_or_skip(RefVersion::V18_6).is_none()
+    {
+        return;
+    }
+    let reference = reference_for_server(major);
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    for (n, archive) in archives().into_iter().enumerate() {
+        let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("stats") && major < 18 {
+            // Statistics restore through functions servers before 18 do not have.
+            continue;
+        }
+        let theirs = format!("theirs{n}");
+        let ours = format!("ours{n}");
+        restore_with(
+            &cluster,
+            &env,
+            &theirs,
+            &archive,
+            Some(reference_for(&archive)),
+        )
+        .await;
+        restore_with(&cluster, &env, &ours, &archive, None).await;
+        assert_same_schema(&cluster, &theirs, &ours, reference).await;
+        let expected = contents(&cluster, &theirs).await;
+        assert_same_contents(
+            major,
+            &format!("pgferry restore {name}"),
+            &expected,
+            &contents(&cluster, &ours).await,
+        );
+        // And in parallel (archives written to a pipe have no data offsets: their blocks are found by scanning).
+        let parallel = format!("ours{n}_j");
+        cluster.create_database(&parallel).await.expect("database");
+        env.run(&[
+            "restore",
+            "-j",
+            "3",
+            "--exit-on-error",
+            "-d",
+            &cluster.url(&parallel),
+            archive.to_str().unwrap(),
+        ])
+        .await
+        .success();
+        assert_same_schema(&cluster, &theirs, &parallel, reference).await;
+        assert_same_contents(
+            major,
+            &format!("pgferry restore -j 3 {name}"),
+            &expected,
+            &contents(&cluster, &parallel).await,
+        );
+    }
+}
+
+macro_rules! pg_dump_archive_restores {
+    ($($name:ident: $major:expr),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            pg_dump_archives_restore_like_pg_restore($major).await;
+        }
+    )*};
+}
+
+pg_dump_archive_restores! {
+    pg_dump_archives_restore_12: 12,
+    pg_dump_archives_restore_13: 13,
+    pg_dump_archives_restore_14: 14,
+    pg_dump_archives_restore_15: 15,
+    pg_dump_archives_restore_16: 16,
+    pg_dump_archives_restore_17: 17,
+    pg_dump_archives_restore_18: 18,
+}
+
+/// An archive on standard input restores (serially; `-j` says why it cannot), and failed entries are reported
+/// with the entry they came from, counted, and make the exit code 1; `-e` stops at the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn standard_input_and_errors() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_c_z0_pipe.dump");
+
+    cluster.create_database("piped").await.expect("database");
+    let script = format!(
+        "'{}' restore -e -d '{}' < '{}'",
+        env!("CARGO_BIN_EXE_pgferry"),
+        cluster.url("piped"),
+        archive.display()
+    );
+    let output = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("HOME", env.home())
+        .output()
+        .await
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let books = cluster.connect("piped").await.expect("connect");
+    let rows = books
+        .query_one("SELECT count(*) FROM public.books", &[])
+        .await
+        .expect("books");
+    assert_eq!(rows.get::<_, i64>(0), 2);
+
+    let script = format!(
+        "'{}' restore -j 2 -d '{}' < '{}'",
+        env!("CARGO_BIN_EXE_pgferry"),
+        cluster.url("piped"),
+        archive.display()
+    );
+    let output = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("HOME", env.home())
+        .output()
+        .await
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("standard input"), "{stderr}");
+
+    // Restoring again into the same database: every CREATE fails; the restore goes on and counts them.
+    let run = env
+        .run(&[
+            "restore",
+            "-d",
+            &cluster.url("piped"),
+            archive.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("from TOC entry 216; 1259 16387 TABLE app authors postgres"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("errors ignored on restore: "),
+        "{}",
+        run.stderr
+    );
+    let stopped = env
+        .run(&[
+            "restore",
+            "-e",
+            "-d",
+            &cluster.url("piped"),
+            archive.to_str().unwrap(),
+        ])
+        .await;
+    let line = stopped.stderr.lines().next().unwrap_or_default().to_owned();
+    assert_eq!(stopped.code, 1, "{stopped:?}");
+    assert!(line.contains("from TOC entry"), "{}", stopped.stderr);
+    assert!(
+        !stopped.stderr.contains("errors ignored"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+/// Plain SQL dumps restore without psql: pg_dump 18.6's script from a file, and pgferry's own through a pipe.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_scripts_restore_without_psql() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    if major < 17 || require_reference_or_skip(RefVersion::V18_6).is_none() {
+        return;
+    }
+    let reference = reference_for_server(major);
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    cluster.create_database("src").await.expect("src");
+    pgferry_testkit::psql_file(
+        &cluster,
+        "src",
+        pgferry_testkit::fixtures_dir().join("sql").join("data.sql"),
+        reference,
+    )
+    .await
+    .expect("fixture loads");
+    let source = contents(&cluster, "src").await;
+    let env = Env::new();
+
+    let script = crate::data_roundtrip::reference_dump(&cluster, "src", &[]).await;
+    let path = env.home().join("plain.sql");
+    std::fs::write(&path, script).expect("script written");
+    cluster.create_database("from_file").await.expect("db");
+    env.run(&[
+        "restore",
+        "-e",
+        "-d",
+        &cluster.url("from_file"),
+        path.to_str().unwrap(),
+    ])
+    .await
+    .success();
+    assert_same_schema(&cluster, "src", "from_file", reference).await;
+    assert_same_contents(
+        major,
+        "pg_dump 18.6 plain, pgferry restore",
+        &source,
+        &contents(&cluster, "from_file").await,
+    );
+
+    cluster.create_database("piped").await.expect("db");
+    let pipe = format!(
+        "'{0}' dump '{1}' | '{0}' restore -1 -d '{2}'",
+        env!("CARGO_BIN_EXE_pgferry"),
+        cluster.url("src"),
+        cluster.url("piped")
+    );
+    let output = tokio::process::Command::new("bash")
+        .args(["-o", "pipefail", "-c", &pipe])
+        .env("HOME", env.home())
+        .output()
+        .await
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_same_contents(
+        major,
+        "pgferry dump | pgferry restore",
+        &source,
+        &contents(&cluster, "piped").await,
+    );
+
+    // Options that need an archive say so.
+    let run = env
+        .run(&[
+            "restore",
+            "-n",
+            "public",
+            "-d",
+            &cluster.url("piped"),
+            path.to_str().unwrap(),
+        ])
+        .await;
+    assert!(run.one_line_failure().contains("need an archive"));
+}

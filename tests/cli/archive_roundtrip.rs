@@ -147,7 +147,7 @@ async fn archive_round_trip(major: u32) {
             assert_same_schema(&cluster, "src", &db, reference).await;
         }
         assert_same_contents(major, &what, &source, &contents(&cluster, &db).await);
-        if PARALLEL_RESTORES.contains(&n) || (*format != "t" && extra.is_empty()) {
+        {
             let db = format!("pcopy{n}_parallel");
             cluster.create_database(&db).await.expect("copy database");
             env.run(&[

@@ -137,18 +137,18 @@ async fn list_refuses_what_is_not_an_archive() {
     let cases: [(PathBuf, &str); 5] = [
         (
             archives_dir().join("setup.sql"),
-            "not a pg_dump archive: bad magic",
+            "is not a pg_dump archive: it starts with neither PGDMP",
         ),
         (
             truncated.clone(),
-            "truncated archive at offset 1000 while reading the TOC entry",
+            "the archive ends too early: it is cut off at offset 1000, in TOC entry",
         ),
-        (bad_version, "unsupported archive version 1.17"),
+        (bad_version, "archive version 1.17 is not supported"),
         (scratch.path().join("nothing-here"), "could not read"),
         // A directory without toc.dat.
         (
             scratch.path().to_path_buf(),
-            "missing TOC file toc.dat in directory archive",
+            "toc.dat is missing: this is not a pg_dump directory archive",
         ),
     ];
     for (path, message) in cases {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `pgferry` binary against real PostgreSQL servers started by `pgferry-testkit`.
 
 mod archive_roundtrip;
+mod bad_archives;
 mod check_versions;
 mod conn_errors;
 mod data_roundtrip;

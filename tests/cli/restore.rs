@@ -163,7 +163,7 @@ async fn restore_with(
     }
 }
 
-/// pg_dump's archives (15 to 18, every format and compression) restored by pgferry, serially and with `-j 3`,
+/// pg_dump's archives (15 to 18, every format and compression) restored by pgferry, serially and with `-j 4`,
 /// equal what pg_restore makes of them, on servers 12 to 18.
 async fn pg_dump_archives_restore_like_pg_restore(major: u32) {
     if pgferry_testkit::require_or_skip(major).is_none()
@@ -206,7 +206,7 @@ async fn pg_dump_archives_restore_like_pg_restore(major: u32) {
         env.run(&[
             "restore",
             "-j",
-            "3",
+            "4",
             "--exit-on-error",
             "-d",
             &cluster.url(&parallel),
@@ -217,7 +217,7 @@ async fn pg_dump_archives_restore_like_pg_restore(major: u32) {
         assert_same_schema(&cluster, &theirs, &parallel, reference).await;
         assert_same_contents(
             major,
-            &format!("pgferry restore -j 3 {name}"),
+            &format!("pgferry restore -j 4 {name}"),
             &expected,
             &contents(&cluster, &parallel).await,
         );
@@ -419,4 +419,201 @@ async fn plain_scripts_restore_without_psql() {
         ])
         .await;
     assert!(run.one_line_failure().contains("need an archive"));
+}
+
+/// Tables the restore creates take their rows with COPY FREEZE (serially, with `-1`, with `--transaction-size`
+/// and with `-j`): their pages come out all-frozen. The results equal a plain pg_restore's.
+#[tokio::test(flavor = "multi_thread")]
+async fn created_tables_are_loaded_frozen() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    if major < 14 || require_reference_or_skip(RefVersion::V18_6).is_none() {
+        // Servers before 14 do not mark pages frozen by COPY FREEZE in the visibility map.
+        return;
+    }
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_c_def.dump");
+    restore_with(&cluster, &env, "theirs", &archive, Some(RefVersion::V18_6)).await;
+    let expected = contents(&cluster, "theirs").await;
+    let all_frozen = |db: &'static str, table: &'static str| {
+        let cluster = &cluster;
+        async move {
+            let client = cluster.connect(db).await.expect("connect");
+            client
+                .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_visibility")
+                .await
+                .expect("pg_visibility");
+            client
+                .query_one(
+                    &format!("SELECT bool_and(all_frozen) FROM pg_visibility_map('{table}')"),
+                    &[],
+                )
+                .await
+                .expect("visibility")
+                .get::<_, bool>(0)
+        }
+    };
+    // The check tells: pg_restore's plain COPY leaves the pages unfrozen.
+    assert!(!all_frozen("theirs", "public.books").await);
+    for (db, options) in [
+        ("serial", &[][..]),
+        ("single", &["-1"][..]),
+        ("batches", &["--transaction-size", "3"][..]),
+        ("parallel", &["-j", "2"][..]),
+    ] {
+        cluster.create_database(db).await.expect("database");
+        let mut args = vec!["restore", "-d"];
+        let url = cluster.url(db);
+        args.push(&url);
+        args.extend_from_slice(options);
+        args.push(archive.to_str().unwrap());
+        env.run(&args).await.success();
+        assert_same_contents(
+            major,
+            &format!("pgferry restore {options:?}"),
+            &expected,
+            &contents(&cluster, db).await,
+        );
+        for table in ["public.books", "app.authors"] {
+            assert!(
+                all_frozen(db, table).await,
+                "{table} not loaded frozen with {options:?}"
+            );
+        }
+    }
+}
+
+/// A list from `-l`, edited to drop and reorder entries, restores what it says: the dropped entries are missing,
+/// the rest is there.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_list_restores_what_it_says() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_d_z0");
+    let listing = env
+        .run(&["restore", "-l", archive.to_str().unwrap()])
+        .await
+        .success()
+        .to_owned();
+    // Drop the books data and the view; move the authors data before everything else.
+    let mut authors_data = String::new();
+    let mut edited = Vec::new();
+    for line in listing.lines() {
+        if line.contains("TABLE DATA public books") {
+            edited.push(format!(";{line}"));
+        } else if line.contains("VIEW public book_view") {
+            continue;
+        } else if line.contains("TABLE DATA app authors") {
+            authors_data = line.to_owned();
+        } else {
+            edited.push(line.to_owned());
+        }
+    }
+    // Data before its table would fail: put it right after the table instead, to show the order is the list's.
+    let at = edited
+        .iter()
+        .position(|l| l.contains("TABLE app authors"))
+        .expect("authors table");
+    edited.insert(at + 1, authors_data);
+    let list = env.home().join("edited.list");
+    std::fs::write(&list, edited.join("\n")).expect("list written");
+
+    cluster.create_database("listed").await.expect("database");
+    let url = cluster.url("listed");
+    env.run(&[
+        "restore",
+        "-e",
+        "-L",
+        list.to_str().unwrap(),
+        "-d",
+        &url,
+        archive.to_str().unwrap(),
+    ])
+    .await
+    .success();
+    let client = cluster.connect("listed").await.expect("connect");
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .query_one(sql, &[])
+                .await
+                .expect(sql)
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM app.authors").await, 2);
+    assert_eq!(count("SELECT count(*) FROM public.books").await, 0);
+    assert_eq!(
+        count("SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'book_view'").await,
+        0
+    );
+    // The script says the same, in the list's order.
+    let script = env
+        .run(&[
+            "restore",
+            "-L",
+            list.to_str().unwrap(),
+            "-f",
+            "-",
+            archive.to_str().unwrap(),
+        ])
+        .await
+        .success()
+        .to_owned();
+    let table = script.find("CREATE TABLE app.authors").expect("table");
+    let data = script.find("COPY app.authors").expect("data");
+    let books = script.find("CREATE TABLE public.books").expect("books");
+    assert!(table < data && data < books, "not in the list's order");
+    assert!(!script.contains("COPY public.books"));
+}
+
+/// An uncompressed data file cut at the end of a row reads as if it were whole; the missing `\.` end marker
+/// gives it away, and the restore fails on that entry without loading part of the table.
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_without_their_end_marker_fail_the_entry() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let source = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_d_z0");
+    let damaged = env.home().join("cut.dir");
+    std::fs::create_dir(&damaged).expect("dir");
+    for file in std::fs::read_dir(&source).expect("fixture") {
+        let file = file.expect("entry").path();
+        std::fs::copy(&file, damaged.join(file.file_name().unwrap())).expect("copy");
+    }
+    // "1\tAnn\n2\tBob\n\.\n\n\n" loses its second row and the marker.
+    std::fs::write(damaged.join("3358.dat"), "1\tAnn\n").expect("cut");
+    cluster.create_database("cut").await.expect("database");
+    let run = env
+        .run(&[
+            "restore",
+            "-d",
+            &cluster.url("cut"),
+            damaged.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("3358"), "{}", run.stderr);
+    assert!(run.stderr.contains("end marker"), "{}", run.stderr);
+    let client = cluster.connect("cut").await.expect("connect");
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM app.authors", &[])
+        .await
+        .expect("authors")
+        .get(0);
+    assert_eq!(rows, 0, "part of the table was loaded");
 }

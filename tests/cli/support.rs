@@ -84,10 +84,20 @@ impl Env {
 
     /// Runs `pgferry ARGS` with a time limit far above any `connect_timeout` the tests use.
     pub(crate) async fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, Stdio::null()).await
+    }
+
+    /// Runs `pgferry ARGS` with the file `stdin` as its standard input.
+    pub(crate) async fn run_with_stdin(&self, args: &[&str], stdin: &Path) -> Run {
+        let file = std::fs::File::open(stdin).expect("standard input file");
+        self.run_with(args, Stdio::from(file)).await
+    }
+
+    async fn run_with(&self, args: &[&str], stdin: Stdio) -> Run {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgferry"));
         command
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

@@ -175,7 +175,19 @@ impl Read for DataReader<'_> {
             if e.get_ref().is_some_and(|inner| inner.is::<ReadError>()) {
                 return e;
             }
-            // Decoders report bad or cut streams as InvalidData / UnexpectedEof; anything else is the system's.
+            if let Some(codec) = decompress::CodecError::from_io(&e) {
+                return ReadError::Corrupt {
+                    offset: self.offset,
+                    what: self.what.clone(),
+                    problem: if codec.ends_early {
+                        error::Problem::StreamEndsEarly { codec: codec.codec }
+                    } else {
+                        error::Problem::Decompress(format!("{}: {}", codec.codec, codec.detail))
+                    },
+                }
+                .into_io();
+            }
+            // Anything else that says the bytes are bad or cut is the data's; the rest is the system's.
             let error = match e.kind() {
                 io::ErrorKind::InvalidData
                 | io::ErrorKind::InvalidInput
@@ -332,7 +344,7 @@ impl Archive {
             .map_err(|e| ReadError::from_io(e, "the archive"))?;
         let first = input.available();
         if first.is_empty() {
-            return Err(ReadError::NotAnArchive("the input is empty".to_owned()));
+            return Err(ReadError::NotAnArchive("it is empty".to_owned()));
         }
         let inner = match detect_format(first) {
             Some(ArchiveFormat::Custom) => Inner::Custom(CustomArchive::from_input(input)?),
@@ -340,14 +352,17 @@ impl Archive {
             Some(ArchiveFormat::Directory) | Some(ArchiveFormat::Plain) => {
                 return Err(ReadError::NotAnArchive(
                     if first.starts_with(PLAIN_SCRIPT_START) {
-                        "this is a plain SQL script; load it with psql".to_owned()
+                        "it is a plain SQL script (pgferry restore -d runs it, as psql does)"
+                            .to_owned()
                     } else if first.len() < parse::TAR_BLOCK {
                         format!(
-                            "bad magic, and too short ({} bytes) for a tar archive",
+                            "it does not start with PGDMP (a custom archive), and at {} bytes it is too short \
+                             for a tar archive",
                             first.len()
                         )
                     } else {
-                        "bad magic".to_owned()
+                        "it starts with neither PGDMP (a custom archive) nor a tar header"
+                            .to_owned()
                     },
                 ))
             }

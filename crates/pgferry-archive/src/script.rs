@@ -178,12 +178,14 @@ pub fn write_script(
         },
         out,
         state: SessionState::default(),
+        comments: true,
     };
     writer.run(toc, data)
 }
 
 /// Renders a TOC entry by entry, for code that sends each entry to a server rather than writing one script
-/// (pg_restore's database mode). It prints exactly what [`write_script`] prints for the same entry, and keeps
+/// (pg_restore's database mode). It prints what [`write_script`] prints for the same entry but the `-- Name:`
+/// comment headers (as pg_restore sends none to a server), and keeps
 /// the same session state (owner, tablespace, access method) between entries; make one per connection.
 #[derive(Debug)]
 pub struct EntryRenderer {
@@ -226,6 +228,7 @@ impl EntryRenderer {
             },
             out,
             state: std::mem::take(&mut self.state),
+            comments: false,
         };
         let result = f(&mut writer);
         self.state = writer.state;
@@ -308,6 +311,9 @@ struct ScriptWriter<'a> {
     quoter: Quoter,
     out: &'a mut dyn Write,
     state: SessionState,
+    /// Whether entries get their `-- Name: ...` header (a script does; SQL sent to a server does not, so that
+    /// error reports show the statements alone, as pg_restore's do).
+    comments: bool,
 }
 
 impl ScriptWriter<'_> {
@@ -527,22 +533,24 @@ impl ScriptWriter<'_> {
         } else {
             entry.owner.as_deref().unwrap_or("-")
         };
-        write!(
-            self.out,
-            "--\n-- {prefix}Name: {}; Type: {}; Schema: {}; Owner: {}",
-            one_line(&entry.tag),
-            entry.desc,
-            one_line(entry.namespace.as_deref().unwrap_or("-")),
-            one_line(owner),
-        )?;
-        if let Some(tablespace) = entry
-            .tablespace
-            .as_deref()
-            .filter(|t| !t.is_empty() && !options.no_tablespaces)
-        {
-            write!(self.out, "; Tablespace: {}", one_line(tablespace))?;
+        if self.comments {
+            write!(
+                self.out,
+                "--\n-- {prefix}Name: {}; Type: {}; Schema: {}; Owner: {}",
+                one_line(&entry.tag),
+                entry.desc,
+                one_line(entry.namespace.as_deref().unwrap_or("-")),
+                one_line(owner),
+            )?;
+            if let Some(tablespace) = entry
+                .tablespace
+                .as_deref()
+                .filter(|t| !t.is_empty() && !options.no_tablespaces)
+            {
+                write!(self.out, "; Tablespace: {}", one_line(tablespace))?;
+            }
+            self.out.write_all(b"\n--\n\n")?;
         }
-        self.out.write_all(b"\n--\n\n")?;
 
         let defn = entry.defn.as_deref().unwrap_or_default();
         if options.no_owner && entry.desc == desc::SCHEMA && !defn.starts_with("--") {

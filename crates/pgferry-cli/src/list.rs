@@ -17,15 +17,19 @@ pub(crate) struct ListArgs {
 }
 
 pub(crate) fn run(args: ListArgs) -> i32 {
-    let opened = if args.archive.as_os_str() == "-" {
+    let from_stdin = args.archive.as_os_str() == "-";
+    let opened = if from_stdin {
         Archive::from_stream(io::stdin())
     } else {
         Archive::open(&args.archive)
     };
     let archive = match opened {
         Ok(archive) => archive,
-        // An I/O error names the path itself.
-        Err(error @ ReadError::Io { .. }) => exit::fail(&error.to_string()),
+        // An I/O error of opening names the path itself.
+        Err(ReadError::Io { what, source }) if what == args.archive.display().to_string() => {
+            exit::fail(&format!("could not read {what}: {source}"))
+        }
+        Err(error) if from_stdin => exit::fail(&format!("standard input: {error}")),
         Err(error) => exit::fail(&format!("{}: {error}", args.archive.display())),
     };
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -4,10 +4,10 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use pgferry::archive::Archive;
+use pgferry::archive::{Archive, ReadError};
 use pgferry::restore::{
-    data_sizes, restore_archive, restore_archive_parallel, select, write_script, RestoreOptions,
-    ScriptOptions, SelectOptions,
+    data_sizes, restore_archive, restore_archive_parallel, select, write_script, RestoreError,
+    RestoreOptions, ScriptOptions, SelectOptions,
 };
 
 use crate::conn_args::ConnArgs;
@@ -137,6 +137,10 @@ pub(crate) struct RestoreArgs {
     #[arg(short = 'e', long = "exit-on-error")]
     exit_on_error: bool,
 
+    /// Commit after every N restored objects (implies --exit-on-error).
+    #[arg(long = "transaction-size", value_name = "N")]
+    transaction_size: Option<String>,
+
     /// Skip ownership (no ALTER ... OWNER TO).
     #[arg(short = 'O', long = "no-owner")]
     no_owner: bool,
@@ -245,8 +249,39 @@ impl Input {
             Input::Stdin(head) => head.clone(),
         };
         let tar = head.len() >= 262 && &head[257..262] == b"ustar";
-        !(head.starts_with(b"PGDMP") || tar || head.is_empty())
+        // A script is text: bytes with a NUL in them are a damaged archive (or no dump at all), for the archive
+        // reader to report.
+        !(head.starts_with(b"PGDMP") || tar || head.is_empty() || head.contains(&0))
     }
+
+    /// The archive's name in messages.
+    fn name(&self) -> String {
+        match self {
+            Input::Path(path) => path.display().to_string(),
+            Input::Stdin(_) => "standard input".to_owned(),
+        }
+    }
+}
+
+/// A failed restore's message: errors of reading the archive name it.
+fn restore_error(error: RestoreError, archive: &str) -> String {
+    match error {
+        RestoreError::Archive(message) => format!("{archive}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// Writes the script to `out`; an error of reading the archive names it (and is not called a write error).
+fn write_script_to(
+    archive: &mut Archive,
+    toc: &pgferry::archive::Toc,
+    script: &ScriptOptions,
+    mut out: impl Write,
+    name: &str,
+) -> Result<(), String> {
+    write_script(archive, toc, script, &mut out)
+        .and_then(|()| out.flush().map_err(RestoreError::Write))
+        .map_err(|e| restore_error(e, name))
 }
 
 /// Runs a plain SQL script into the database, as psql does with pg_dump's scripts.
@@ -269,6 +304,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
         && args.use_list.is_none()
         && args.filter.is_empty())
         || args.list
+        || args.transaction_size.is_some()
         || args.data_only
         || args.schema_only
         || args.clean
@@ -278,7 +314,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
     if selects {
         return Err(
             "the input is a plain SQL script, which runs as it is: listing, selection and rewriting options \
-             (-l, -n, -t, -L, --section, -a, -s, -c, -C, -O, -x, ...) need an archive"
+             (-l, -n, -t, -L, --section, --transaction-size, -a, -s, -c, -C, -O, -x, ...) need an archive"
                 .to_owned(),
         );
     }
@@ -420,6 +456,30 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                 .to_owned(),
         );
     }
+    let transaction_size = match &args.transaction_size {
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 && n <= i32::MAX as usize => n,
+            _ => {
+                return Err(format!(
+                    "--transaction-size must be in range 1..{}",
+                    i32::MAX
+                ))
+            }
+        },
+        None => 0,
+    };
+    if transaction_size > 0 && args.single_transaction {
+        return Err(
+            "options -1/--single-transaction and --transaction-size cannot be used together"
+                .to_owned(),
+        );
+    }
+    if transaction_size > 0 && args.dbname.is_none() {
+        return Err(
+            "--transaction-size is not implemented yet for scripts (-f): restore with -d"
+                .to_owned(),
+        );
+    }
     let select_options = select_options(&args)?;
     select_options.content().map_err(|e| e.to_string())?;
 
@@ -429,10 +489,17 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
         return run_plain(&args, input).await;
     }
 
+    let name = input.name();
     let opened = match input {
-        Input::Path(path) => Archive::open(&path).map_err(|e| format!("{}: {e}", path.display())),
+        Input::Path(path) => Archive::open(&path).map_err(|e| match e {
+            // An I/O error of opening names the path itself.
+            ReadError::Io { what, source } if what == name => {
+                format!("could not read {what}: {source}")
+            }
+            e => format!("{name}: {e}"),
+        }),
         Input::Stdin(head) => Archive::from_stream(io::Cursor::new(head).chain(io::stdin()))
-            .map_err(|e| format!("standard input: {e}")),
+            .map_err(|e| format!("{name}: {e}")),
     };
     let mut archive = opened?;
     let full_toc = archive.toc().clone();
@@ -497,17 +564,12 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
             );
             let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
             let written = if path.as_os_str() == "-" {
-                let mut out = BufWriter::new(io::stdout().lock());
-                write_script(&mut archive, &toc, &script, &mut out)
-                    .map_err(|e| e.to_string())
-                    .and_then(|()| out.flush().map_err(|e| e.to_string()))
+                let out = BufWriter::new(io::stdout().lock());
+                write_script_to(&mut archive, &toc, &script, out, &name)
             } else {
                 let file = std::fs::File::create(&path)
                     .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-                let mut out = BufWriter::new(file);
-                write_script(&mut archive, &toc, &script, &mut out)
-                    .map_err(|e| e.to_string())
-                    .and_then(|()| out.flush().map_err(|e| e.to_string()))
+                write_script_to(&mut archive, &toc, &script, BufWriter::new(file), &name)
             };
             written.map(|()| exit::SUCCESS)
         }
@@ -523,6 +585,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
             let options = RestoreOptions {
                 script,
                 exit_on_error: args.exit_on_error,
+                transaction_size,
             };
             let summary = match &archive_path {
                 Some(path) if jobs > 1 => {
@@ -534,19 +597,13 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                     }
                     drop(archive);
                     let sizes = data_sizes(path, &full_toc);
-                    let open = || {
-                        Archive::open(path).map_err(|e| {
-                            pgferry::restore::RestoreError::Archive(format!(
-                                "{}: {e}",
-                                path.display()
-                            ))
-                        })
-                    };
+                    let open =
+                        || Archive::open(path).map_err(|e| RestoreError::Archive(e.to_string()));
                     restore_archive_parallel(&config, &open, &toc, &options, jobs, &sizes).await
                 }
                 _ => restore_archive(&config, archive, &toc, &options).await,
             }
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| restore_error(e, &name))?;
             for error in &summary.errors {
                 eprintln!("pgferry: error: {error}");
             }

@@ -211,15 +211,24 @@ impl<'a> DataWriter<'a> {
             Job::Inserts(job) => job.table.as_str(),
             Job::LargeObjects(_) => "",
         };
-        self.session
-            .client()
-            .simple_query(statement)
-            .await
-            .map(drop)
-            .map_err(|source| DumpError::WorkerLock {
-                table: table.to_owned(),
+        let locked = self.session.client().simple_query(statement).await;
+        match locked {
+            Ok(_) => Ok(()),
+            // lock_not_available: someone queued for an exclusive lock after the leader's.
+            Err(source)
+                if source.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+            {
+                Err(DumpError::WorkerLock {
+                    table: table.to_owned(),
+                    source,
+                })
+            }
+            // Anything else (the connection lost, the server gone) is no lock conflict.
+            Err(source) => Err(DumpError::Data {
+                what: format!("the contents of table {table}"),
                 source,
-            })
+            }),
+        }
     }
 
     /// Writes the data of entry `id` to `out`: COPY rows and the `\.` terminator, INSERT statements, or large

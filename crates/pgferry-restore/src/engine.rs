@@ -10,8 +10,10 @@
 //! `--single-transaction` says to stop; the count comes back in the summary.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -39,6 +41,8 @@ pub struct RestoreOptions {
     pub script: ScriptOptions,
     /// `-e/--exit-on-error`: stop at the first failed entry.
     pub exit_on_error: bool,
+    /// `--transaction-size N`: commit every N entries (0: each entry on its own). Implies `exit_on_error`.
+    pub transaction_size: usize,
 }
 
 /// One entry that failed.
@@ -69,6 +73,14 @@ pub struct RestoreSummary {
     pub entries: usize,
     /// The entries that failed, when the restore went on.
     pub errors: Vec<EntryError>,
+}
+
+/// An entry in archive read errors: `3358 (TABLE DATA app authors)`.
+pub(crate) fn entry_name(entry: &TocEntry) -> String {
+    match entry.namespace.as_deref().filter(|n| !n.is_empty()) {
+        Some(schema) => format!("{} ({} {schema} {})", entry.dump_id, entry.desc, entry.tag),
+        None => format!("{} ({} {})", entry.dump_id, entry.desc, entry.tag),
+    }
 }
 
 /// How pg_restore names an entry in messages.
@@ -109,6 +121,7 @@ pub async fn restore_archive(
     if options.script.single_transaction {
         run.execute_control("COMMIT").await?;
     }
+    run.finish().await?;
     Ok(run.summary)
 }
 
@@ -133,6 +146,10 @@ pub(crate) struct Worker<'a> {
     toc: &'a Toc,
     reader: ArchiveThread,
     copy_encoding: Option<String>,
+    /// `--transaction-size`: a transaction is open, and how many entries it holds.
+    batch: Option<usize>,
+    /// TABLE entries this restore created (on any connection): their data can be loaded with COPY FREEZE.
+    created: Arc<Mutex<HashSet<DumpId>>>,
 }
 
 impl<'a> Worker<'a> {
@@ -152,9 +169,38 @@ impl<'a> Worker<'a> {
             reader: ArchiveThread::start(archive),
             summary: RestoreSummary::default(),
             copy_encoding: copy_encoding(toc),
+            batch: None,
+            created: Arc::default(),
         };
         worker.start_session().await?;
         Ok(worker)
+    }
+
+    /// Shares the record of created tables with `other` (parallel workers see what the leader created).
+    pub(crate) fn share_created(&mut self, other: &Worker<'_>) {
+        self.created = Arc::clone(&other.created);
+    }
+
+    /// Commits the open `--transaction-size` batch, if any.
+    pub(crate) async fn finish(&mut self) -> Result<(), RestoreError> {
+        if self.batch.take().is_some() {
+            self.execute_control("COMMIT").await?;
+        }
+        Ok(())
+    }
+
+    /// After an entry: with `--transaction-size`, commit when the batch is full.
+    async fn count_in_batch(&mut self) -> Result<(), RestoreError> {
+        let size = self.options.transaction_size;
+        if let Some(count) = self.batch.as_mut() {
+            *count += 1;
+            if *count >= size {
+                self.execute_control("COMMIT").await?;
+                self.execute_control("BEGIN").await?;
+                self.batch = Some(0);
+            }
+        }
+        Ok(())
     }
 
     /// The connection settings in use (after `--create`, the new database's).
@@ -198,7 +244,13 @@ impl<'a> Worker<'a> {
             .map_err(|source| RestoreError::Session {
                 statement: settings.trim().to_owned(),
                 source,
-            })
+            })?;
+        self.batch = None;
+        if self.options.transaction_size > 0 {
+            self.execute_control("BEGIN").await?;
+            self.batch = Some(0);
+        }
+        Ok(())
     }
 
     pub(crate) async fn execute_control(&mut self, statement: &str) -> Result<(), RestoreError> {
@@ -224,7 +276,10 @@ impl<'a> Worker<'a> {
             message,
             statement,
         };
-        if self.options.exit_on_error || self.options.script.single_transaction {
+        if self.options.exit_on_error
+            || self.options.script.single_transaction
+            || self.options.transaction_size > 0
+        {
             return Err(RestoreError::Entry(Box::new(error)));
         }
         tracing::warn!("{error}");
@@ -233,16 +288,23 @@ impl<'a> Worker<'a> {
     }
 
     /// Sends one entry's rendered SQL.
-    async fn execute_entry(&mut self, entry: &TocEntry, text: Vec<u8>) -> Result<(), RestoreError> {
+    /// Sends one entry's rendered SQL; whether it succeeded (a failure is recorded, or returned when the
+    /// restore must stop).
+    async fn execute_entry(
+        &mut self,
+        entry: &TocEntry,
+        text: Vec<u8>,
+    ) -> Result<bool, RestoreError> {
         let text = String::from_utf8_lossy(&text).into_owned();
         if text.trim().is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         match self.session.client().batch_execute(&text).await {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(e) => {
                 let message = pgferry_conn::describe_pg_error(&e);
-                self.failed(entry, message, Some(text))
+                self.failed(entry, message, Some(text))?;
+                Ok(false)
             }
         }
     }
@@ -255,11 +317,18 @@ impl<'a> Worker<'a> {
         }
         self.summary.entries += 1;
         if parts.schema {
+            if entry.desc == desc::DATABASE {
+                // CREATE DATABASE cannot run inside a transaction block.
+                self.finish().await?;
+            }
             let mut text = Vec::new();
             self.renderer
                 .schema(self.toc, entry, &mut text)
                 .map_err(render)?;
-            self.execute_entry(entry, text).await?;
+            let created = self.execute_entry(entry, text).await?;
+            if created && entry.desc == desc::TABLE {
+                lock_created(&self.created).insert(entry.dump_id);
+            }
             if entry.desc == desc::DATABASE {
                 self.reconnect(&entry.tag).await?;
             }
@@ -275,7 +344,7 @@ impl<'a> Worker<'a> {
                 self.execute_entry(entry, text).await?;
             }
         }
-        Ok(())
+        self.count_in_batch().await
     }
 
     /// `--create`: the database was just created; the rest goes into it.
@@ -308,15 +377,82 @@ impl<'a> Worker<'a> {
         }
         let mut end = Vec::new();
         self.renderer.data_end(entry, &mut end).map_err(render)?;
-        self.execute_entry(entry, end).await
+        self.execute_entry(entry, end).await.map(drop)
     }
 
     /// `COPY ... FROM stdin` with the entry's rows, streamed from the archive.
     async fn copy(&mut self, entry: &TocEntry, copy: &str) -> Result<(), RestoreError> {
-        let statement = match &self.copy_encoding {
-            Some(encoding) => with_encoding(copy, encoding),
-            None => copy.trim_end().to_owned(),
+        let freeze = self.prepare_freeze(entry, copy).await?;
+        let statement = copy_statement(copy, self.copy_encoding.as_deref(), freeze.is_some());
+        let result = self.copy_rows(entry, &statement).await;
+        match (freeze, &result) {
+            (Some(Freeze::OwnTransaction), Ok(())) => self.execute_control("COMMIT").await?,
+            (Some(Freeze::Savepoint), Ok(())) => {
+                self.execute_control("RELEASE SAVEPOINT pgferry_freeze")
+                    .await?
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Whether the rows of `entry` can go in with COPY FREEZE: its table was created by this restore and is
+    /// the COPY's target (not a partition root loaded through). Outside `-1` (where the table was created in
+    /// the same transaction) the table is emptied with TRUNCATE in the COPY's own transaction or
+    /// subtransaction, which the server requires; if TRUNCATE fails, the rows go in without FREEZE.
+    async fn prepare_freeze(
+        &mut self,
+        entry: &TocEntry,
+        copy: &str,
+    ) -> Result<Option<Freeze>, RestoreError> {
+        let Some(table) = entry
+            .dependencies
+            .first()
+            .and_then(|id| self.toc.entry(*id))
+            .filter(|t| t.desc == desc::TABLE)
+        else {
+            return Ok(None);
         };
+        if !lock_created(&self.created).contains(&table.dump_id) {
+            return Ok(None);
+        }
+        let name = pgferry_archive::quote::qualified(
+            entry.namespace.as_deref().unwrap_or_default(),
+            &entry.tag,
+        );
+        if !copy.starts_with(&format!("COPY {name} ")) {
+            return Ok(None);
+        }
+        if self.options.script.single_transaction {
+            return Ok(Some(Freeze::SameTransaction));
+        }
+        let (begin, undo, freeze) = if self.batch.is_some() {
+            (
+                "SAVEPOINT pgferry_freeze",
+                "ROLLBACK TO SAVEPOINT pgferry_freeze",
+                Freeze::Savepoint,
+            )
+        } else {
+            ("BEGIN", "ROLLBACK", Freeze::OwnTransaction)
+        };
+        self.execute_control(begin).await?;
+        let truncate = format!("TRUNCATE TABLE ONLY {name}");
+        match self.session.client().batch_execute(&truncate).await {
+            Ok(()) => Ok(Some(freeze)),
+            Err(e) => {
+                tracing::debug!(
+                    "loading {name} without FREEZE: {}",
+                    pgferry_conn::describe_pg_error(&e)
+                );
+                self.execute_control(undo).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Streams the rows of `entry` into `statement` (a `COPY ... FROM stdin`).
+    async fn copy_rows(&mut self, entry: &TocEntry, statement: &str) -> Result<(), RestoreError> {
+        let statement = statement.to_owned();
         let mut chunks = self.reader.data(entry.dump_id);
         let result = async {
             let sink = self
@@ -344,6 +480,14 @@ impl<'a> Worker<'a> {
                     }
                 }
             }
+            if read_error.is_none() && !terminator.done {
+                // pg_dump ends every table's rows with the `\.` line: rows without it were cut short (an
+                // uncompressed data file truncated at a row's end reads as if it were whole).
+                read_error = Some(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the rows stop before their end marker (\\.): the archive is damaged",
+                ));
+            }
             if let Some(e) = read_error {
                 // Dropping the sink unfinished abandons the COPY: the server discards what it got.
                 drop(sink);
@@ -355,8 +499,8 @@ impl<'a> Worker<'a> {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(read)) => Err(RestoreError::Archive(format!(
-                "reading the data of TOC entry {} ({} {}): {read}",
-                entry.dump_id, entry.desc, entry.tag
+                "reading the data of TOC entry {}: {read}",
+                entry_name(entry)
             ))),
             Err(e) => {
                 let message = pgferry_conn::describe_pg_error(&e);
@@ -383,8 +527,8 @@ impl<'a> Worker<'a> {
         while let Some(chunk) = chunks.recv().await {
             let chunk = chunk.map_err(|e| {
                 RestoreError::Archive(format!(
-                    "reading the data of TOC entry {} ({} {}): {e}",
-                    entry.dump_id, entry.desc, entry.tag
+                    "reading the data of TOC entry {}: {e}",
+                    entry_name(entry)
                 ))
             })?;
             for statement in splitter.push(&chunk) {
@@ -392,12 +536,12 @@ impl<'a> Worker<'a> {
             }
         }
         let rest = splitter.finish();
-        self.execute_entry(entry, rest.into_bytes()).await
+        self.execute_entry(entry, rest.into_bytes()).await.map(drop)
     }
 
     /// The large objects of a BLOBS entry, in one transaction (unless the whole restore is one).
     async fn large_objects(&mut self, entry: &TocEntry) -> Result<(), RestoreError> {
-        let own_transaction = !self.options.script.single_transaction;
+        let own_transaction = !self.options.script.single_transaction && self.batch.is_none();
         if own_transaction {
             self.execute_control("BEGIN").await?;
         }
@@ -438,7 +582,7 @@ impl<'a> Worker<'a> {
                 BlobEvent::Failed(e) => {
                     return Err(RestoreError::Archive(format!(
                         "reading the large objects of TOC entry {}: {e}",
-                        entry.dump_id
+                        entry_name(entry)
                     )))
                 }
             };
@@ -461,13 +605,39 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// `COPY t (a) FROM stdin;` read in `encoding`.
-fn with_encoding(copy: &str, encoding: &str) -> String {
+/// How a COPY FREEZE was prepared.
+enum Freeze {
+    /// `-1`: the table was created in this very transaction.
+    SameTransaction,
+    /// A transaction of its own, begun with the TRUNCATE: commit after the rows.
+    OwnTransaction,
+    /// A subtransaction of the `--transaction-size` batch: release after the rows.
+    Savepoint,
+}
+
+/// The COPY statement to send: the archive's `COPY t (a) FROM stdin;`, with `FREEZE`, and with the encoding
+/// the rows are in when it is not UTF-8.
+fn copy_statement(copy: &str, encoding: Option<&str>, freeze: bool) -> String {
     let statement = copy.trim_end().trim_end_matches(';');
-    format!(
-        "{statement} WITH (ENCODING {})",
-        pgferry_archive::quote::literal(encoding, true)
-    )
+    let mut options = Vec::new();
+    if freeze {
+        options.push("FREEZE".to_owned());
+    }
+    if let Some(encoding) = encoding {
+        options.push(format!(
+            "ENCODING {}",
+            pgferry_archive::quote::literal(encoding, true)
+        ));
+    }
+    if options.is_empty() {
+        statement.to_owned()
+    } else {
+        format!("{statement} WITH ({})", options.join(", "))
+    }
+}
+
+fn lock_created(created: &Mutex<HashSet<DumpId>>) -> std::sync::MutexGuard<'_, HashSet<DumpId>> {
+    created.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Finds the end of COPY rows in an archive's data stream: the line `\.` (rows never hold it: COPY escapes

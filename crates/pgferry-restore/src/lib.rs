@@ -65,7 +65,14 @@ pub fn write_script(
         archive,
         std_strings,
         single_transaction: options.single_transaction,
+        read_failed: None,
     };
-    pgferry_archive::script::write_script(toc, options, &mut data, out)?;
-    Ok(())
+    match pgferry_archive::script::write_script(toc, options, &mut data, out) {
+        Ok(()) => Ok(()),
+        // The archive's fault, not the output's.
+        Err(_) if data.read_failed.is_some() => Err(RestoreError::Archive(
+            data.read_failed.take().unwrap_or_default(),
+        )),
+        Err(e) => Err(RestoreError::Write(e)),
+    }
 }

@@ -80,8 +80,13 @@ pub async fn restore_archive_parallel(
     let state = Mutex::new(schedule);
     let changed = Notify::new();
     let mut workers = Vec::with_capacity(jobs);
+    // Tables the leader created can take their rows with COPY FREEZE; the leader's batch (with
+    // --transaction-size) is committed first, so that the workers see them.
+    leader.finish().await?;
     for _ in 0..jobs {
-        workers.push(Worker::connect(&worker_config, open()?, toc, options).await?);
+        let mut worker = Worker::connect(&worker_config, open()?, toc, options).await?;
+        worker.share_created(&leader);
+        workers.push(worker);
     }
     let mut running: FuturesUnordered<_> = workers
         .into_iter()
@@ -113,6 +118,7 @@ pub async fn restore_archive_parallel(
     for i in left {
         leader.entry(&toc.entries[i]).await?;
     }
+    leader.finish().await?;
     summary.entries += leader.summary.entries;
     let mut errors = std::mem::take(&mut leader.summary.errors);
     errors.extend(summary.errors);
@@ -178,7 +184,7 @@ async fn work<'a>(
             match schedule.next() {
                 Next::Run(i) => Some(i),
                 Next::Wait => None,
-                Next::Finished => return Ok(std::mem::take(&mut worker.summary)),
+                Next::Finished => break,
             }
         };
         let Some(i) = next else {
@@ -190,6 +196,8 @@ async fn work<'a>(
         changed.notify_waiters();
         result?;
     }
+    worker.finish().await?;
+    Ok(std::mem::take(&mut worker.summary))
 }
 
 enum Next {

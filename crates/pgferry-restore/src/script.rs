@@ -22,46 +22,69 @@ pub(crate) struct ArchiveData<'a> {
     pub(crate) std_strings: bool,
     /// `-1`: large objects go without their own transaction.
     pub(crate) single_transaction: bool,
+    /// The archive could not be read (rather than the script written).
+    pub(crate) read_failed: Option<String>,
 }
 
-fn read_error(entry: &TocEntry, e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(format!(
-        "reading the data of TOC entry {} ({} {}): {e}",
-        entry.dump_id, entry.desc, entry.tag
-    ))
+/// Records a read error in `failed` (so that the caller can tell it from an error of the output) and returns it.
+fn read_error(
+    failed: &mut Option<String>,
+    entry: &TocEntry,
+    e: impl std::fmt::Display,
+) -> io::Error {
+    let message = format!(
+        "reading the data of TOC entry {}: {e}",
+        crate::engine::entry_name(entry)
+    );
+    *failed = Some(message.clone());
+    io::Error::other(message)
 }
 
 impl DataSource for ArchiveData<'_> {
     fn write_data(&mut self, entry: &TocEntry, out: &mut dyn Write) -> io::Result<()> {
+        let ArchiveData {
+            archive,
+            std_strings,
+            single_transaction,
+            read_failed,
+        } = self;
+        let mut piece = vec![0u8; LO_PIECE];
         if entry.desc != desc::BLOBS {
-            let mut data = self
-                .archive
+            let mut data = archive
                 .data(entry.dump_id)
-                .map_err(|e| read_error(entry, e))?;
-            io::copy(&mut data, out).map_err(|e| read_error(entry, e))?;
-            return Ok(());
+                .map_err(|e| read_error(read_failed, entry, e))?;
+            loop {
+                let n =
+                    fill(&mut data, &mut piece).map_err(|e| read_error(read_failed, entry, e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                out.write_all(&piece[..n])?;
+            }
         }
-        if !self.single_transaction {
+        if !*single_transaction {
             out.write_all(b"BEGIN;\n\n")?;
         }
-        let mut objects = self
-            .archive
+        let mut objects = archive
             .large_objects(entry.dump_id)
-            .map_err(|e| read_error(entry, e))?;
-        let mut piece = vec![0u8; LO_PIECE];
-        while let Some(mut object) = objects.next_object().map_err(|e| read_error(entry, e))? {
+            .map_err(|e| read_error(read_failed, entry, e))?;
+        while let Some(mut object) = objects
+            .next_object()
+            .map_err(|e| read_error(read_failed, entry, e))?
+        {
             writeln!(
                 out,
                 "SELECT pg_catalog.lo_open('{}', {INV_WRITE});",
                 object.oid()
             )?;
             loop {
-                let filled = fill(&mut object, &mut piece).map_err(|e| read_error(entry, e))?;
+                let filled =
+                    fill(&mut object, &mut piece).map_err(|e| read_error(read_failed, entry, e))?;
                 if filled == 0 {
                     break;
                 }
                 out.write_all(b"SELECT pg_catalog.lowrite(0, ")?;
-                write_bytea_literal(out, &piece[..filled], self.std_strings)?;
+                write_bytea_literal(out, &piece[..filled], *std_strings)?;
                 out.write_all(b");\n")?;
                 if filled < LO_PIECE {
                     break;
@@ -69,7 +92,7 @@ impl DataSource for ArchiveData<'_> {
             }
             out.write_all(b"SELECT pg_catalog.lo_close(0);\n\n")?;
         }
-        if !self.single_transaction {
+        if !*single_transaction {
             out.write_all(b"COMMIT;\n\n")?;
         }
         Ok(())

@@ -2,7 +2,7 @@
 //!
 //! This crate is the small public API over pgferry's inner crates. Today it offers [`check`]: connect the way
 //! pg_dump would and report whether a dump could run (server version, user and privileges, TLS, connection
-//! pooler, database size). Dump, restore, list and verify will join it as the engine grows.
+//! pooler, database size); [`dump`], [`restore`] and [`archive`] re-export the engine crates' entry points.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), pgferry::Error> {

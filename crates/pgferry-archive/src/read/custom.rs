@@ -168,9 +168,10 @@ impl<R: Read + Seek> Blocks<R> {
     /// Moves to `pos`; a position beyond the end means the archive is cut short.
     fn seek(&mut self, pos: u64, what: Where) -> Result<(), ReadError> {
         match self.input.seek_to(pos) {
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                Err(ReadError::Truncated { offset: pos, what })
-            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(ReadError::Truncated {
+                offset: self.input.known_end(),
+                what,
+            }),
             other => other.map_err(io_error),
         }
     }

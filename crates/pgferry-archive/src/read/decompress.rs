@@ -49,20 +49,126 @@ impl Codec {
     }
 }
 
-fn ends_early(format: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        format!("the {format} stream ends before it is complete"),
-    )
+impl Codec {
+    /// The name used in messages.
+    fn name(self) -> &'static str {
+        match self {
+            Codec::None => "uncompressed",
+            Codec::Zlib => "zlib",
+            Codec::Gzip => "gzip",
+            Codec::Lz4 => "LZ4",
+            Codec::Zstd => "zstd",
+        }
+    }
 }
 
-/// A reader of the decompressed bytes of `inner`, which holds one stream compressed with `codec`.
+fn ends_early() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "stream ends early")
+}
+
+/// Why a compressed stream could not be decompressed, carried in the `io::Error`s a [`decoder`] returns (see
+/// [`CodecError::from_io`]).
+#[derive(Debug)]
+pub(crate) struct CodecError {
+    /// The codec's name.
+    pub(crate) codec: &'static str,
+    /// The stream stops before its end (rather than holding bytes that do not decode).
+    pub(crate) ends_early: bool,
+    /// What the decompressor said.
+    pub(crate) detail: String,
+}
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ends_early {
+            write!(f, "the {} stream stops before its end", self.codec)
+        } else {
+            write!(f, "corrupt {} data: {}", self.codec, self.detail)
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+impl CodecError {
+    /// The codec error an `io::Error` carries, if it carries one.
+    pub(crate) fn from_io(error: &io::Error) -> Option<&CodecError> {
+        error.get_ref()?.downcast_ref::<CodecError>()
+    }
+}
+
+/// An error of the compressed input itself (not of decompressing it), passed through the decompressor
+/// untouched.
+#[derive(Debug)]
+struct FromInput(io::Error);
+
+impl std::fmt::Display for FromInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for FromInput {}
+
+/// The compressed input, its errors marked as its own.
+struct Tagged<R>(R);
+
+impl<R: Read> Read for Tagged<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), FromInput(e)))
+    }
+}
+
+/// The decompressed stream: errors of the input come out as they were, the decompressor's as a
+/// [`CodecError`] (`UnexpectedEof` when the stream stops early, `InvalidData` otherwise).
+struct Checked<R> {
+    codec: Codec,
+    inner: R,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.get_ref().is_some_and(|inner| inner.is::<FromInput>()) {
+                return match e.into_inner().map(|inner| inner.downcast::<FromInput>()) {
+                    Some(Ok(from_input)) => from_input.0,
+                    _ => io::Error::other("unreadable input"),
+                };
+            }
+            if e.get_ref().is_some_and(|inner| inner.is::<CodecError>()) {
+                return e;
+            }
+            let ends_early = e.kind() == io::ErrorKind::UnexpectedEof;
+            let kind = if ends_early {
+                io::ErrorKind::UnexpectedEof
+            } else {
+                io::ErrorKind::InvalidData
+            };
+            io::Error::new(
+                kind,
+                CodecError {
+                    codec: self.codec.name(),
+                    ends_early,
+                    detail: e.to_string(),
+                },
+            )
+        })
+    }
+}
+
+/// A reader of the decompressed bytes of `inner`, which holds one stream compressed with `codec`. Errors of
+/// `inner` come out as they were; those of decompressing carry a [`CodecError`].
 pub(crate) fn decoder<'a, R: Read + 'a>(codec: Codec, inner: R) -> Box<dyn Read + 'a> {
     match codec {
         Codec::None => Box::new(inner),
-        _ => Box::new(Lazy {
+        _ => Box::new(Checked {
             codec,
-            state: LazyState::Unstarted(Some(inner)),
+            inner: Lazy {
+                codec,
+                state: LazyState::Unstarted(Some(Tagged(inner))),
+            },
         }),
     }
 }
@@ -184,10 +290,12 @@ impl<R: Read> Read for ZlibReader<R> {
                 .state
                 .decompress(&self.input[self.start..self.end], buf, flush)
                 .map_err(|e| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("corrupt zlib stream: {e}"),
-                    )
+                    // zlib-rs can report a bad stream as a "repeated call with bad state", which says nothing.
+                    let detail = match e.message() {
+                        Some(message) if !message.contains("repeated call") => message,
+                        _ => "invalid deflate data",
+                    };
+                    io::Error::new(io::ErrorKind::InvalidData, detail)
                 })?;
             let used = (self.state.total_in() - in_before) as usize;
             let produced = (self.state.total_out() - out_before) as usize;
@@ -203,13 +311,10 @@ impl<R: Read> Read for ZlibReader<R> {
             }
             if used == 0 {
                 if self.inner_done {
-                    return Err(ends_early("zlib"));
+                    return Err(ends_early());
                 }
                 if self.start < self.end {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "corrupt zlib stream: no progress",
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "no progress"));
                 }
             }
         }
@@ -243,19 +348,11 @@ impl<R: Read> Read for Lz4Reader<R> {
         if self.done || buf.is_empty() {
             return Ok(0);
         }
-        let got = match self.frames.read(buf) {
-            Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(ends_early("LZ4")),
-            Err(e) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("corrupt LZ4 frame: {e}"),
-                ))
-            }
-        };
+        // Errors of the input pass through (Checked tells them apart); the frame decoder's own are its verdict.
+        let got = self.frames.read(buf)?;
         if got == 0 {
             if self.frames.get_mut().hit_eof {
-                return Err(ends_early("LZ4"));
+                return Err(ends_early());
             }
             self.done = true;
         }
@@ -311,19 +408,66 @@ mod tests {
                 "{codec:?}: an empty stream is empty data"
             );
             for cut in [1, packed.len() / 2, packed.len() - 1] {
+                let err = all(codec, &packed[..cut]).unwrap_err();
+                let said = CodecError::from_io(&err);
                 assert!(
-                    all(codec, &packed[..cut]).is_err(),
-                    "{codec:?} cut at {cut} of {}",
+                    said.is_some_and(|c| c.ends_early),
+                    "{codec:?} cut at {cut} of {}: {err:?}",
                     packed.len()
                 );
             }
             let mut garbage = packed.clone();
             let mid = garbage.len() / 2;
             garbage[mid..].iter_mut().for_each(|b| *b ^= 0x5a);
-            assert!(
-                all(codec, &garbage).map(|out| out != data).unwrap_or(true),
-                "{codec:?}"
-            );
+            match all(codec, &garbage) {
+                Ok(out) => assert_ne!(out, data, "{codec:?}"),
+                Err(err) => assert!(CodecError::from_io(&err).is_some(), "{codec:?}: {err:?}"),
+            }
+            // The header bytes inverted: the decompressor refuses the stream, in its own words.
+            let mut bad_header = packed.clone();
+            bad_header[..4].iter_mut().for_each(|b| *b ^= 0xff);
+            let err = all(codec, &bad_header).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{codec:?}: {err:?}");
+            let said = CodecError::from_io(&err).expect("a codec error");
+            assert!(!said.ends_early, "{codec:?}: {said}");
+            assert!(said.to_string().starts_with("corrupt "), "{said}");
+        }
+    }
+
+    /// An input that fails after `good` bytes, with an error of its own.
+    struct Failing {
+        good: io::Cursor<Vec<u8>>,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.good.read(buf)? {
+                0 => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the input's own error",
+                )),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn errors_of_the_input_pass_through_untouched() {
+        let data = vec![b'x'; 100_000];
+        for (codec, packed) in [
+            (Codec::Zlib, zlib(&data)),
+            (Codec::Gzip, gzip(&data)),
+            (Codec::Lz4, lz4(&data)),
+            (Codec::Zstd, zstd::encode_all(&data[..], 3).unwrap()),
+        ] {
+            let input = Failing {
+                good: io::Cursor::new(packed[..packed.len() / 2].to_vec()),
+            };
+            let err = decoder(codec, input)
+                .read_to_end(&mut Vec::new())
+                .unwrap_err();
+            assert!(CodecError::from_io(&err).is_none(), "{codec:?}: {err:?}");
+            assert_eq!(err.to_string(), "the input's own error", "{codec:?}");
         }
     }
 }

@@ -62,7 +62,8 @@ impl DirectoryArchive {
             });
         };
         let mut input = Input::sequential(decoder(Codec::for_file_name(&name), file));
-        let (mut header, toc) = read_toc(&mut input, ArchiveFormat::Directory, 0)?;
+        let (mut header, toc) =
+            read_toc(&mut input, ArchiveFormat::Directory, 0).map_err(|e| in_file(e, &name))?;
         header.format = ArchiveFormat::Directory;
         let by_id = index_entries(&toc);
         Ok(DirectoryArchive {
@@ -155,6 +156,38 @@ impl DirectoryArchive {
             offset: 0,
             dump_id: dump_id.0,
         })))
+    }
+}
+
+/// An error of reading the file `name` (`toc.dat`), said of that file.
+fn in_file(error: ReadError, name: &str) -> ReadError {
+    let part = |what: Where| Where::InFile {
+        file: name.to_owned(),
+        part: Box::new(what),
+    };
+    match error {
+        ReadError::Truncated { offset, what } => ReadError::Truncated {
+            offset,
+            what: part(what),
+        },
+        ReadError::Corrupt {
+            offset,
+            what,
+            problem,
+        } => ReadError::Corrupt {
+            offset,
+            what: part(what),
+            problem,
+        },
+        // The only way a TOC is not an archive at all: the first bytes are not PGDMP.
+        ReadError::NotAnArchive(_) => {
+            ReadError::NotAnArchive(format!("its {name} does not start with PGDMP"))
+        }
+        ReadError::Io { source, .. } => ReadError::Io {
+            what: format!("file {name}"),
+            source,
+        },
+        other => other,
     }
 }
 

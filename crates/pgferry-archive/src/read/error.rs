@@ -44,6 +44,14 @@ pub enum Where {
         /// The file's name inside the archive directory.
         name: String,
     },
+    /// A part of a file of a directory archive (the header or a TOC entry of `toc.dat`); offsets are in the
+    /// file.
+    InFile {
+        /// The file's name inside the archive directory.
+        file: String,
+        /// The part of it.
+        part: Box<Where>,
+    },
 }
 
 impl fmt::Display for Where {
@@ -54,23 +62,24 @@ impl fmt::Display for Where {
             Where::TocEntry {
                 number,
                 dump_id: Some(id),
-            } => write!(f, "the TOC entry {number} (dump id {id})"),
+            } => write!(f, "TOC entry {number} (dump id {id})"),
             Where::TocEntry {
                 number,
                 dump_id: None,
-            } => write!(f, "the TOC entry {number}"),
+            } => write!(f, "TOC entry {number}"),
             Where::DataBlocks => f.write_str("the data blocks"),
-            Where::Data { dump_id } => write!(f, "the data of entry {dump_id}"),
+            Where::Data { dump_id } => write!(f, "the data of TOC entry {dump_id}"),
             Where::LargeObject {
                 dump_id,
                 oid: Some(oid),
-            } => write!(f, "large object {oid} of entry {dump_id}"),
+            } => write!(f, "large object {oid} of TOC entry {dump_id}"),
             Where::LargeObject { dump_id, oid: None } => {
-                write!(f, "the large objects of entry {dump_id}")
+                write!(f, "the large objects of TOC entry {dump_id}")
             }
             Where::TarHeader => f.write_str("a tar header"),
             Where::TarMember { name } => write!(f, "tar member {name}"),
             Where::File { name } => write!(f, "file {name}"),
+            Where::InFile { file, part } => write!(f, "{part} of file {file}"),
         }
     }
 }
@@ -147,8 +156,13 @@ pub enum Problem {
         /// The block type byte found.
         found: u8,
     },
-    /// A compressed stream that does not decompress.
+    /// A compressed stream that does not decompress (what the decompressor says).
     Decompress(String),
+    /// A compressed stream that stops before its end.
+    StreamEndsEarly {
+        /// `zlib`, `gzip`, `LZ4` or `zstd`.
+        codec: &'static str,
+    },
     /// A tar header whose checksum does not match.
     BadTarChecksum {
         /// The checksum the header states.
@@ -167,10 +181,10 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::BadMagic => f.write_str("bad magic"),
+            Problem::BadMagic => f.write_str("it does not start with PGDMP"),
             Problem::UnsupportedVersion { major, minor } => write!(
                 f,
-                "unsupported archive version {major}.{minor} (pgferry reads 1.12 to 1.16)"
+                "archive version {major}.{minor} is not supported (pgferry reads 1.12 to 1.16)"
             ),
             Problem::BadIntSize(n) => write!(f, "integer size {n} is out of range (1 to 32)"),
             Problem::BadOffsetSize(n) => write!(f, "offset size {n} is out of range (1 to 32)"),
@@ -188,13 +202,18 @@ impl fmt::Display for Problem {
                 }
             ),
             Problem::UnknownCompression(b) => write!(f, "unknown compression algorithm {b}"),
-            Problem::IntTooLarge => f.write_str("integer too large"),
+            Problem::IntTooLarge => f.write_str("an integer is too large"),
             Problem::OutOfRange { field, value } => write!(f, "{field} {value} is out of range"),
-            Problem::StringTooLong(n) => write!(f, "string of {n} bytes is too long"),
+            Problem::StringTooLong(n) => write!(
+                f,
+                "a string claims {n} bytes, more than the 1 GiB a value can have"
+            ),
             Problem::BadOffsetFlag(b) => write!(f, "unexpected data offset flag {b}"),
-            Problem::OffsetTooLarge => f.write_str("data offset too large"),
-            Problem::MissingField(field) => write!(f, "{field} is NULL"),
-            Problem::BadNumber { field, text } => write!(f, "{field} {text:?} is not a number"),
+            Problem::OffsetTooLarge => f.write_str("a data offset is too large"),
+            Problem::MissingField(field) => write!(f, "its {field} is missing (NULL)"),
+            Problem::BadNumber { field, text } => {
+                write!(f, "{field} {text:?} is not a valid number")
+            }
             Problem::BadSpecialEntry { desc, defn } => write!(f, "invalid {desc} item: {defn:?}"),
             Problem::BadBlockType(b) => write!(f, "unrecognized data block type {b}"),
             Problem::UnexpectedBlock { expected, found } => write!(
@@ -205,10 +224,13 @@ impl fmt::Display for Problem {
                 f,
                 "entry {dump_id}'s data block has type {found}, which does not fit the entry"
             ),
-            Problem::Decompress(why) => write!(f, "could not decompress: {why}"),
+            Problem::Decompress(why) => write!(f, "it does not decompress ({why})"),
+            Problem::StreamEndsEarly { codec } => {
+                write!(f, "its {codec} stream stops before its end")
+            }
             Problem::BadTarChecksum { stated, computed } => write!(
                 f,
-                "corrupt tar header (checksum {stated}, computed {computed})"
+                "its checksum does not match (the header says {stated}, its bytes add up to {computed})"
             ),
             Problem::BadTarNumber(field) => write!(f, "tar header field {field} is not a number"),
             Problem::BadBlobsTocLine(line) => {
@@ -245,11 +267,11 @@ impl std::error::Error for ParseError {}
 /// An error of the archive readers. Every message says what was being read and, for bytes, at which offset.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// The input is not a pg_dump archive at all.
-    #[error("not a pg_dump archive: {0}")]
+    /// The input is not a pg_dump archive at all (the reason says why, as "it ...").
+    #[error("this is not a pg_dump archive: {0}")]
     NotAnArchive(String),
     /// An archive of a version pgferry does not read.
-    #[error("unsupported archive version {major}.{minor} (pgferry reads 1.12 to 1.16)")]
+    #[error("archive version {major}.{minor} is not supported (pgferry reads 1.12 to 1.16)")]
     UnsupportedVersion {
         /// The major version.
         major: u8,
@@ -257,7 +279,7 @@ pub enum ReadError {
         minor: u8,
     },
     /// The input ends in the middle of something.
-    #[error("truncated archive at offset {offset} while reading {what}")]
+    #[error("{}", truncated_message(*.offset, .what))]
     Truncated {
         /// Offset in the archive (for a directory archive, in the file named by `what`) where bytes ran out.
         offset: u64,
@@ -265,7 +287,7 @@ pub enum ReadError {
         what: Where,
     },
     /// The bytes say something impossible.
-    #[error("corrupt archive at offset {offset} while reading {what}: {problem}")]
+    #[error("{}", corrupt_message(*.offset, .what, .problem))]
     Corrupt {
         /// Offset of the problem in the archive (or in the file named by `what`).
         offset: u64,
@@ -275,7 +297,11 @@ pub enum ReadError {
         problem: Problem,
     },
     /// A file a directory archive needs is not there.
-    #[error("missing {kind} file {name} in directory archive {}", dir.display())]
+    #[error("{}", if *.kind == "TOC" {
+        format!("{name} is missing: this is not a pg_dump directory archive")
+    } else {
+        format!("{kind} file {name} is missing")
+    })]
     MissingFile {
         /// `data`, `TOC` or `large-object TOC`.
         kind: &'static str,
@@ -306,11 +332,11 @@ pub enum ReadError {
         use_instead: &'static str,
     },
     /// The data block of an entry is not in the archive.
-    #[error("could not find the data of entry {dump_id} in the archive{}", if *.input_can_seek {
-        " -- possibly a corrupt archive"
+    #[error("the data of TOC entry {dump_id} is not in the archive: {}", if *.input_can_seek {
+        "the archive is truncated or corrupt"
     } else {
-        " -- possibly because it was asked for out of order from an input that cannot seek (a pipe); \
-         read data in archive order or use a file"
+        "the archive is truncated or corrupt, or the data was asked for out of order from an input that \
+         cannot seek (a pipe; read data in archive order or use a file)"
     })]
     DataNotFound {
         /// The entry.
@@ -320,7 +346,7 @@ pub enum ReadError {
     },
     /// The data asked for comes before data already read, and the input cannot go back.
     #[error(
-        "the data of entry {dump_id} comes earlier in the archive than data already read, and the input \
+        "the data of TOC entry {dump_id} comes earlier in the archive than data already read, and the input \
          cannot seek (a pipe); read data in archive order or use a file"
     )]
     OutOfOrder {
@@ -342,6 +368,44 @@ pub enum ReadError {
         #[source]
         source: io::Error,
     },
+}
+
+/// What a truncation says: which file (the archive, or a file of a directory archive) ends too early, where.
+fn truncated_message(offset: u64, what: &Where) -> String {
+    match what {
+        Where::File { name } => {
+            format!("file {name} ends too early: it is cut off at offset {offset}")
+        }
+        Where::InFile { file, part } => {
+            format!("file {file} ends too early: it is cut off at offset {offset}, in {part}")
+        }
+        what => format!("the archive ends too early: it is cut off at offset {offset}, in {what}"),
+    }
+}
+
+/// What a corruption says: which file is corrupt, where, and how.
+fn corrupt_message(offset: u64, what: &Where, problem: &Problem) -> String {
+    match (what, problem) {
+        (Where::File { name }, Problem::StreamEndsEarly { codec }) => {
+            format!("file {name} ends too early: its {codec} stream stops before its end")
+        }
+        (Where::File { name }, Problem::Decompress(_)) => {
+            format!("file {name} is corrupt: {problem}")
+        }
+        (Where::File { name }, problem) => {
+            format!("file {name} is corrupt at offset {offset}: {problem}")
+        }
+        (Where::InFile { file, part }, problem) => {
+            format!("file {file} is corrupt at offset {offset}, in {part}: {problem}")
+        }
+        // Decompressors do not say where in the stream: the offset is the stream's start.
+        (what, Problem::StreamEndsEarly { .. } | Problem::Decompress(_)) => {
+            format!("the archive is corrupt: {what} (at offset {offset}): {problem}")
+        }
+        (what, problem) => {
+            format!("the archive is corrupt at offset {offset}, in {what}: {problem}")
+        }
+    }
 }
 
 impl ReadError {
@@ -381,7 +445,7 @@ impl ReadError {
     /// A [`ParseError`] of bytes that start at `base` in the archive.
     pub(crate) fn from_parse(error: ParseError, base: u64) -> ReadError {
         match error.problem {
-            Problem::BadMagic => ReadError::NotAnArchive("bad magic".to_owned()),
+            Problem::BadMagic => ReadError::NotAnArchive(Problem::BadMagic.to_string()),
             Problem::UnsupportedVersion { major, minor } => {
                 ReadError::UnsupportedVersion { major, minor }
             }

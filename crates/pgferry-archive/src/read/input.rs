@@ -68,6 +68,13 @@ impl<R: Read> Input<R> {
         self.seekable
     }
 
+    /// Where the input ends, as far as is known: its length when it can seek, else the end of what is buffered
+    /// (for messages about an input that ended).
+    pub(crate) fn known_end(&self) -> u64 {
+        self.len
+            .unwrap_or_else(|| self.pos + (self.buf.len() - self.start) as u64)
+    }
+
     /// The bytes buffered after the position.
     pub(crate) fn available(&self) -> &[u8] {
         &self.buf[self.start..]

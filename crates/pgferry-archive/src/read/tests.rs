@@ -446,21 +446,27 @@ fn wrong_magic_and_versions() {
     let mut bytes = std::fs::read(fixture("v18_c_z0.dump")).unwrap();
     bytes[0] = b'X';
     let err = Archive::from_reader(Cursor::new(bytes.clone())).unwrap_err();
-    assert_eq!(err.to_string(), "not a pg_dump archive: bad magic");
+    assert_eq!(
+        err.to_string(),
+        "this is not a pg_dump archive: it starts with neither PGDMP (a custom archive) nor a tar header"
+    );
     let err = Archive::from_reader(Cursor::new(
         b"--\n-- PostgreSQL database dump\n--\n".to_vec(),
     ))
     .unwrap_err();
     assert!(err.to_string().contains("plain SQL script"), "{err}");
     let err = Archive::from_reader(Cursor::new(Vec::new())).unwrap_err();
-    assert_eq!(err.to_string(), "not a pg_dump archive: the input is empty");
+    assert_eq!(
+        err.to_string(),
+        "this is not a pg_dump archive: it is empty"
+    );
 
     let mut bytes = std::fs::read(fixture("v18_c_z0.dump")).unwrap();
     bytes[6] = 17;
     let err = Archive::from_reader(Cursor::new(bytes)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unsupported archive version 1.17 (pgferry reads 1.12 to 1.16)"
+        "archive version 1.17 is not supported (pgferry reads 1.12 to 1.16)"
     );
     assert!(matches!(
         err,
@@ -502,11 +508,11 @@ fn truncated_archives() {
                     Err(e) => {
                         let text = e.to_string();
                         assert!(
-                            text.contains("truncated")
-                                || text.contains("could not find the data")
+                            text.contains("ends too early")
+                                || text.contains("stops before its end")
+                                || text.contains("truncated")
                                 || text.contains("empty")
-                                || text.contains("too short")
-                                || text.contains("ends before"),
+                                || text.contains("too short"),
                             "{name} cut at {cut}: {text}"
                         );
                     }
@@ -531,7 +537,7 @@ fn truncation_messages_say_where() {
     let err = Archive::from_reader(Cursor::new(bytes[..40].to_vec())).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "truncated archive at offset 40 while reading the archive header"
+        "the archive ends too early: it is cut off at offset 40, in the archive header"
     );
     // Cut inside the 17th entry.
     let (_, toc) = parse::header_and_toc(&bytes, ArchiveFormat::Custom)
@@ -549,7 +555,7 @@ fn truncation_messages_say_where() {
     assert_eq!(
         err.to_string(),
         format!(
-            "truncated archive at offset {} while reading the TOC entry 17 (dump id {})",
+            "the archive ends too early: it is cut off at offset {}, in TOC entry 17 (dump id {})",
             cut + 20,
             toc.entries[16].dump_id
         )
@@ -604,7 +610,7 @@ fn corrupted_toc_is_reported_with_its_entry() {
     let err = Archive::from_reader(Cursor::new(damaged)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("corrupt archive at offset {desc_at} while reading the TOC entry 1 (dump id 3365): desc is NULL")
+        format!("the archive is corrupt at offset {desc_at}, in TOC entry 1 (dump id 3365): its desc is missing (NULL)")
     );
     let mut damaged = bytes;
     damaged[105] = 0;
@@ -612,7 +618,7 @@ fn corrupted_toc_is_reported_with_its_entry() {
     let err = Archive::from_reader(Cursor::new(damaged)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "corrupt archive at offset 105 while reading the TOC entry 1 (dump id 0): dump id 0 is out of range"
+        "the archive is corrupt at offset 105, in TOC entry 1 (dump id 0): dump id 0 is out of range"
     );
 }
 
@@ -627,13 +633,8 @@ fn missing_files_in_directory_archives() {
     }
     let mut archive = Archive::open(dir.path()).unwrap();
     let err = archive.data(DumpId(3358)).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "missing data file 3358.dat.gz in directory archive {}",
-            dir.path().display()
-        )
-    );
+    assert_eq!(err.to_string(), "data file 3358.dat.gz is missing");
+    assert!(matches!(err, ReadError::MissingFile { dir: ref d, .. } if d == dir.path()));
     let mut text = String::new();
     archive
         .data(DumpId(3359))
@@ -646,14 +647,75 @@ fn missing_files_in_directory_archives() {
     let err = los.next_object().unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("missing large-object data file blob_424242.dat.gz"),
+            .starts_with("large-object data file blob_424242.dat.gz is missing"),
         "{err}"
     );
     std::fs::remove_file(dir.path().join("toc.dat")).unwrap();
     let err = Archive::open(dir.path()).unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("missing TOC file toc.dat in directory archive"),
+            .starts_with("toc.dat is missing: this is not a pg_dump directory archive"),
+        "{err}"
+    );
+}
+
+/// Damage in the files of a directory archive is said of the file: toc.dat cut short, not a TOC at all, and data
+/// files whose compressed streams stop early or do not decompress.
+#[test]
+fn damaged_directory_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &str| {
+        for file in std::fs::read_dir(fixture(from)).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), dir.path().join(file.file_name())).unwrap();
+        }
+    };
+    copy("v18_d_def");
+    let toc = std::fs::read(dir.path().join("toc.dat")).unwrap();
+    std::fs::write(dir.path().join("toc.dat"), &toc[..1000]).unwrap();
+    let err = Archive::open(dir.path()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "file toc.dat ends too early: it is cut off at offset 1000, in TOC entry 6 (dump id 216)"
+    );
+    let mut not_toc = toc.clone();
+    not_toc[..5].copy_from_slice(b"XXXXX");
+    std::fs::write(dir.path().join("toc.dat"), &not_toc).unwrap();
+    let err = Archive::open(dir.path()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "this is not a pg_dump archive: its toc.dat does not start with PGDMP"
+    );
+    std::fs::write(dir.path().join("toc.dat"), &toc).unwrap();
+
+    let gz = std::fs::read(dir.path().join("3358.dat.gz")).unwrap();
+    std::fs::write(dir.path().join("3358.dat.gz"), &gz[..20]).unwrap();
+    let mut archive = Archive::open(dir.path()).unwrap();
+    let err = io(archive
+        .data(DumpId(3358))
+        .unwrap()
+        .read_to_end(&mut Vec::new())
+        .unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "file 3358.dat.gz ends too early: its gzip stream stops before its end"
+    );
+
+    copy("v18_d_zstd");
+    let zst = dir.path().join("3359.dat.zst");
+    let mut bytes = std::fs::read(&zst).unwrap();
+    bytes[4..8].iter_mut().for_each(|b| *b ^= 0xff);
+    std::fs::write(&zst, bytes).unwrap();
+    std::fs::remove_file(dir.path().join("3359.dat.gz")).unwrap();
+    let mut archive = Archive::open(dir.path()).unwrap();
+    let err = io(archive
+        .data(DumpId(3359))
+        .unwrap()
+        .read_to_end(&mut Vec::new())
+        .unwrap_err());
+    assert!(
+        err.to_string()
+            .starts_with("file 3359.dat.zst is corrupt: it does not decompress (zstd: "),
         "{err}"
     );
 }

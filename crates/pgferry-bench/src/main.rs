@@ -2,8 +2,9 @@
 //!
 //! * `pgferry-bench generate --url URL --dataset NAME --scale GIB` creates a dataset with server-side SQL;
 //! * `pgferry-bench run --url URL` (or `--start-server MAJOR` for a throwaway cluster) times `pgferry dump` against
-//!   the reference `pg_dump` on the same data, then `pg_restore` of both archives, and prints Markdown tables:
-//!   median wall time, peak RSS, archive size and the ratio pg_dump/pgferry.
+//!   the reference `pg_dump` on the same data, then `pgferry restore` against `pg_restore`, each restoring both
+//!   tools' archives into a fresh database (checked against the source after each restore), and prints Markdown
+//!   tables: median wall time, peak RSS, archive size and the ratios pg_dump/pgferry and pg_restore/pgferry.
 //!
 //! See docs/benchmarks.md. Progress goes to stderr, the report to stdout.
 
@@ -11,6 +12,7 @@ mod conn;
 mod datasets;
 mod measure;
 mod report;
+mod verify;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use pgferry_testkit::{reference_for_server, Cluster, RefTool};
 
 use crate::datasets::Dataset;
 use crate::measure::{remove_path, run_measured, size_on_disk, Measured};
-use crate::report::{Format, Pair, Series};
+use crate::report::{Format, Pair, RestorePair, Series};
 
 /// The database a throwaway cluster's dataset goes in.
 const BENCH_DB: &str = "bench";
@@ -41,7 +43,8 @@ struct Cli {
 enum BenchCommand {
     /// Create a dataset in a database with server-side SQL (generate_series), then VACUUM ANALYZE.
     Generate(GenerateArgs),
-    /// Time pgferry dump against pg_dump (and pg_restore of both archives) and print a Markdown report.
+    /// Time pgferry dump against pg_dump, then pgferry restore against pg_restore of both tools' archives, and
+    /// print a Markdown report.
     Run(RunArgs),
     /// Run one command and print its wall time and peak RSS, measured as `run` does.
     Measure(MeasureArgs),
@@ -99,7 +102,8 @@ struct RunArgs {
     #[command(flatten)]
     data: DatasetArgs,
 
-    /// -j for the commands that take it: pgferry -Fc/-Fd, pg_dump -Fd, pg_restore -Fc/-Fd.
+    /// -j for the commands that take it: pgferry dump -Fc/-Fd, pg_dump -Fd, pgferry restore of c, d and t,
+    /// pg_restore of c and d.
     #[arg(short = 'j', long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     jobs: u32,
 
@@ -129,7 +133,7 @@ struct RunArgs {
     #[arg(long = "pg-restore", value_name = "PATH")]
     pg_restore: Option<PathBuf>,
 
-    /// Skip the restore side.
+    /// Skip the restore side (pgferry restore and pg_restore of the archives).
     #[arg(long)]
     no_restore: bool,
 
@@ -347,14 +351,20 @@ fn dump_args(
     (args, jobs)
 }
 
-/// The arguments of one pg_restore (before `-d CONN ARCHIVE`).
-fn restore_args(format: Format, jobs: u32) -> (Vec<String>, u32) {
-    let jobs = if format.restore() == Some(true) && jobs > 1 {
-        jobs
+/// The arguments of one restore command (after the program, before `-d CONN ARCHIVE`): `restore [-j N]` for
+/// pgferry, which restores every archive format from a file in parallel, `[-j N]` for pg_restore, which cannot
+/// restore a tar archive in parallel. With the `-j` the command gets (1 when none).
+fn restore_args(pgferry: bool, format: Format, jobs: u32) -> (Vec<String>, u32) {
+    let parallel = if pgferry {
+        format.pgferry_restore_parallel()
     } else {
-        1
+        format.restore() == Some(true)
     };
+    let jobs = if parallel && jobs > 1 { jobs } else { 1 };
     let mut args = Vec::new();
+    if pgferry {
+        args.push("restore".to_owned());
+    }
     if jobs > 1 {
         args.extend(["-j".to_owned(), jobs.to_string()]);
     }
@@ -370,37 +380,52 @@ fn archive_name(who: &str, format: Format) -> String {
     }
 }
 
-/// Run one measured command (blocking this runtime thread, which the runtime tolerates), folding the outcome
-/// into `series`.
-/// `tolerated`, given the command's stderr, says whether a failure is to be counted as a success.
-fn measure_into(
-    series: &mut Series,
+/// Run one measured command (blocking this runtime thread, which the runtime tolerates): its figures when it
+/// exited with 0, else how it failed. `tolerated`, given the command's stderr, says whether a failure is to be
+/// counted as a success.
+fn run_command(
     cmd: &mut Command,
     log: &Path,
     tolerated: Option<fn(&str) -> bool>,
-) -> Option<Measured> {
-    let mut measured = tokio::task::block_in_place(|| run_measured(cmd, log));
-    if let (Ok(m), Some(tolerated)) = (&mut measured, tolerated) {
-        if m.failure.is_some() && tolerated(&std::fs::read_to_string(log).unwrap_or_default()) {
+) -> Result<Measured, String> {
+    let mut m = tokio::task::block_in_place(|| run_measured(cmd, log))
+        .map_err(|e| format!("could not run {:?}: {e}", cmd.get_program()))?;
+    if let (Some(_), Some(tolerated)) = (&m.failure, tolerated) {
+        if tolerated(&std::fs::read_to_string(log).unwrap_or_default()) {
             m.failure = None;
         }
     }
-    match measured {
-        Ok(m) if m.failure.is_none() => {
+    match m.failure.take() {
+        None => Ok(m),
+        Some(failure) => Err(failure),
+    }
+}
+
+/// Fold the outcome of one run into `series`: a success adds its wall time and memory, a failure ends the series
+/// (its later runs are skipped, and the report shows the failure instead of a median).
+fn record(series: &mut Series, outcome: Result<Measured, String>) -> Option<Measured> {
+    match outcome {
+        Ok(m) => {
             series.runs.push(m.wall);
             series.max_rss_kib = series.max_rss_kib.max(m.max_rss_kib);
             series.tree_rss_kib = series.tree_rss_kib.max(m.tree_rss_kib);
             Some(m)
         }
-        Ok(m) => {
-            series.failure = m.failure;
-            None
-        }
-        Err(e) => {
-            series.failure = Some(format!("could not run {:?}: {e}", cmd.get_program()));
+        Err(failure) => {
+            series.failure = Some(failure);
             None
         }
     }
+}
+
+/// Whether the database at `target` holds what a restore of the source must (see [`verify`]): `Ok`, or what
+/// differs.
+async fn check_restored(target: &str, expected: &verify::Shape) -> Result<(), String> {
+    let session = conn::connect(target)
+        .await
+        .map_err(|e| format!("checking the restored database: {e}"))?;
+    let found = verify::Shape::of_restored(&session, expected).await?;
+    verify::compare(expected, &found)
 }
 
 fn progress(what: &str, run: u32, repeat: u32, m: Option<&Measured>, series: &Series) {
@@ -541,6 +566,14 @@ async fn run(args: RunArgs) -> Result<(), String> {
     let pgferry_label = tool_label("pgferry", &versions[0]);
     let pg_dump_label = tool_label("pg_dump", &versions[1]);
 
+    // What every restore is checked against, read before any timing.
+    let expected = if args.no_restore {
+        None
+    } else {
+        eprintln!("reading what a restore must reproduce ...");
+        Some(verify::Shape::of_source(&session).await?)
+    };
+
     let mut out = String::new();
     let command_line: Vec<String> = std::env::args_os()
         .map(|a: OsString| a.to_string_lossy().into_owned())
@@ -578,10 +611,17 @@ async fn run(args: RunArgs) -> Result<(), String> {
     out.push_str(&format!(
         "- each command {} time(s), interleaved with the other tool's; median wall time; peak RSS: the largest \
          single process's (wait4's ru_maxrss, or the sampled VmHWM when ru_maxrss is only this program's own RSS \
-         at the spawn); tree RSS: the largest sampled sum over the process and its children; a restore whose only \
-         errors are pg_restore's own `SET transaction_timeout` (servers before 17) counts as done\n",
+         at the spawn); tree RSS: the largest sampled sum over the process and its children\n",
         args.repeat
     ));
+    if let Some(expected) = &expected {
+        out.push_str(&format!(
+            "- each restore goes into a freshly created empty database and is then checked (untimed) against the \
+             source: {}; a restore that fails or differs is reported as failed, not timed. A pg_restore whose only \
+             errors are its own `SET transaction_timeout` (servers before 17) counts as done\n",
+            expected.describe()
+        ));
+    }
     eprint!("{out}");
 
     // Dumps, interleaved: pgferry, pg_dump, pgferry, ...
@@ -630,7 +670,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
                 let mut cmd = Command::new(program);
                 cmd.args(tool_args).arg("-f").arg(&archive).arg(&url);
                 let log = work_dir.join(format!("{who}-F{format}.stderr"));
-                let m = measure_into(series, &mut cmd, &log, None);
+                let m = record(series, run_command(&mut cmd, &log, None));
                 progress(
                     &format!("{who} -F{format}"),
                     run,
@@ -646,78 +686,97 @@ async fn run(args: RunArgs) -> Result<(), String> {
         pairs.push(pair);
     }
 
-    // Restores of the last archive of each tool into a fresh database.
+    // Restores of the last archive of each tool, by pgferry restore and by pg_restore, each into a fresh database
+    // and checked afterwards, interleaved: for each run, each archive by each restorer.
     let mut restores = Vec::new();
-    if !args.no_restore {
+    if let Some(expected) = &expected {
         let target = conn::with_dbname(&url, RESTORE_DB);
+        let restorer_labels = [
+            tool_label("pgferry restore", &versions[0]),
+            tool_label("pg_restore", &versions[2]),
+        ];
         for pair in &pairs {
-            if pair.format.restore().is_none() {
+            let format = pair.format;
+            if format.restore().is_none() {
                 continue;
             }
-            let (r_args, r_jobs) = restore_args(pair.format, args.jobs);
-            commands.push(
-                ["pg_restore".to_owned()]
-                    .into_iter()
-                    .chain(r_args.iter().cloned())
-                    .chain(["-d URL".to_owned(), archive_name("TOOL", pair.format)])
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            let mut restored = Pair {
-                format: pair.format,
-                pgferry: Series {
-                    tool: pair.pgferry.tool.clone(),
-                    jobs: r_jobs,
-                    failure: pair
-                        .pgferry
-                        .failure
-                        .clone()
-                        .map(|_| "no archive".to_owned()),
-                    ..Series::default()
-                },
-                reference: Series {
-                    tool: pair.reference.tool.clone(),
-                    jobs: r_jobs,
-                    failure: pair
-                        .reference
-                        .failure
-                        .clone()
-                        .map(|_| "no archive".to_owned()),
-                    ..Series::default()
-                },
+            let restorer_args = [
+                restore_args(true, format, args.jobs),
+                restore_args(false, format, args.jobs),
+            ];
+            for (program, (r_args, _)) in ["pgferry", "pg_restore"].into_iter().zip(&restorer_args)
+            {
+                let archive = archive_name("TOOL", format);
+                commands.push(
+                    std::iter::once(program)
+                        .chain(r_args.iter().map(String::as_str))
+                        .chain(["-d", "URL", &archive])
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+            }
+            let series_for = |restorer: usize, producer: &Series| Series {
+                tool: restorer_labels[restorer].clone(),
+                jobs: restorer_args[restorer].1,
+                failure: producer.failure.as_ref().map(|_| "no archive".to_owned()),
+                ..Series::default()
             };
-            eprintln!("restore -F{}:", pair.format);
+            let mut sets: Vec<(&str, RestorePair)> =
+                [("pgferry", &pair.pgferry), ("pg_dump", &pair.reference)]
+                    .into_iter()
+                    .map(|(who, producer)| {
+                        (
+                            who,
+                            RestorePair {
+                                archive_from: producer.tool.clone(),
+                                pair: Pair {
+                                    format,
+                                    pgferry: series_for(0, producer),
+                                    reference: series_for(1, producer),
+                                },
+                            },
+                        )
+                    })
+                    .collect();
+            eprintln!("restore -F{format}:");
             for run in 1..=args.repeat {
-                for pgferry in [true, false] {
-                    let (series, who) = if pgferry {
-                        (&mut restored.pgferry, "pgferry")
-                    } else {
-                        (&mut restored.reference, "pg_dump")
-                    };
-                    if series.failure.is_some() {
-                        continue;
+                for (who, set) in &mut sets {
+                    let archive = work_dir.join(archive_name(who, format));
+                    for ferry in [true, false] {
+                        let (series, restorer, program) = if ferry {
+                            (&mut set.pair.pgferry, "pgferry-restore", &tools.pgferry)
+                        } else {
+                            (&mut set.pair.reference, "pg_restore", &tools.pg_restore)
+                        };
+                        if series.failure.is_some() {
+                            continue;
+                        }
+                        let (r_args, _) = &restorer_args[usize::from(!ferry)];
+                        recreate_database(session.client(), RESTORE_DB).await?;
+                        let mut cmd = Command::new(program);
+                        cmd.args(r_args).arg("-d").arg(&target).arg(&archive);
+                        let log = work_dir.join(format!("{restorer}-of-{who}-F{format}.stderr"));
+                        // pgferry restore sets transaction_timeout only where the server has it.
+                        let tolerated =
+                            (!ferry).then_some(only_transaction_timeout_errors as fn(&str) -> bool);
+                        let mut outcome = run_command(&mut cmd, &log, tolerated);
+                        if outcome.is_ok() {
+                            if let Err(differs) = check_restored(&target, expected).await {
+                                outcome = Err(differs);
+                            }
+                        }
+                        let m = record(series, outcome);
+                        progress(
+                            &format!("{restorer} of {who}'s -F{format}"),
+                            run,
+                            args.repeat,
+                            m.as_ref(),
+                            series,
+                        );
                     }
-                    recreate_database(session.client(), RESTORE_DB).await?;
-                    let archive = work_dir.join(archive_name(who, pair.format));
-                    let mut cmd = Command::new(&tools.pg_restore);
-                    cmd.args(&r_args).arg("-d").arg(&target).arg(&archive);
-                    let log = work_dir.join(format!("restore-{who}-F{}.stderr", pair.format));
-                    let m = measure_into(
-                        series,
-                        &mut cmd,
-                        &log,
-                        Some(only_transaction_timeout_errors),
-                    );
-                    progress(
-                        &format!("pg_restore of {who}'s -F{}", pair.format),
-                        run,
-                        args.repeat,
-                        m.as_ref(),
-                        series,
-                    );
                 }
             }
-            restores.push(restored);
+            restores.extend(sets.into_iter().map(|(_, set)| set));
         }
         drop_database(session.client(), RESTORE_DB).await?;
     }
@@ -729,7 +788,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
     out.push_str("\n### Dump\n\n");
     out.push_str(&report::dump_table(&pairs));
     if !restores.is_empty() {
-        out.push_str("\n### Restore (pg_restore into an empty database)\n\n");
+        out.push_str("\n### Restore (pgferry restore and pg_restore of each archive, into an empty database)\n\n");
         out.push_str(&report::restore_table(&restores));
     }
     print!("{out}");
@@ -871,11 +930,26 @@ mod tests {
         assert_eq!((args.join(" "), jobs), ("-Fd -j 4".to_owned(), 4));
         let (args, jobs) = dump_args(true, Format::Directory, 1, None);
         assert_eq!((args.join(" "), jobs), ("dump -Fd".to_owned(), 1));
+        let restore = |pgferry, format, jobs| {
+            let (args, jobs) = restore_args(pgferry, format, jobs);
+            (args.join(" "), jobs)
+        };
+        assert_eq!(restore(false, Format::Custom, 4), ("-j 4".to_owned(), 4));
+        assert_eq!(restore(false, Format::Directory, 4), ("-j 4".to_owned(), 4));
+        assert_eq!(restore(false, Format::Tar, 4), (String::new(), 1));
         assert_eq!(
-            restore_args(Format::Custom, 4),
-            (vec!["-j".to_owned(), "4".to_owned()], 4)
+            restore(true, Format::Custom, 4),
+            ("restore -j 4".to_owned(), 4)
         );
-        assert_eq!(restore_args(Format::Tar, 4), (vec![], 1));
+        assert_eq!(
+            restore(true, Format::Tar, 4),
+            ("restore -j 4".to_owned(), 4)
+        );
+        assert_eq!(
+            restore(true, Format::Directory, 1),
+            ("restore".to_owned(), 1)
+        );
+        assert_eq!(restore(false, Format::Directory, 1), (String::new(), 1));
     }
 
     #[test]

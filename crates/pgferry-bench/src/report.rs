@@ -38,13 +38,19 @@ impl Format {
         matches!(self, Format::Custom | Format::Directory)
     }
 
-    /// Whether pg_restore can restore this format, and with `-j`.
+    /// Whether pg_restore can restore this format, and with `-j` (custom and directory; tar only serially).
     pub(crate) fn restore(self) -> Option<bool> {
         match self {
             Format::Plain => None,
             Format::Tar => Some(false),
             Format::Custom | Format::Directory => Some(true),
         }
+    }
+
+    /// Whether `pgferry restore` is asked for `-j` with this format (every archive read from a file: custom,
+    /// directory and tar).
+    pub(crate) fn pgferry_restore_parallel(self) -> bool {
+        self.restore().is_some()
     }
 }
 
@@ -102,8 +108,12 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    /// The median wall time in seconds, `None` without a successful run.
+    /// The median wall time in seconds; `None` without a successful run, and when a run failed (a failed run
+    /// is an error in the report, not a figure: the runs before it are listed, not summarized).
     pub(crate) fn median_secs(&self) -> Option<f64> {
+        if self.failure.is_some() {
+            return None;
+        }
         median(
             &self
                 .runs
@@ -133,6 +143,16 @@ impl Pair {
     }
 }
 
+/// The restores of one archive (one producer, one format): `pgferry restore` in `pair.pgferry`, pg_restore in
+/// `pair.reference`, each series' `tool` naming the restorer.
+#[derive(Debug, Clone)]
+pub(crate) struct RestorePair {
+    /// Who wrote the archive: `pgferry 0.1.0` or `pg_dump 18.6`.
+    pub(crate) archive_from: String,
+    /// The two restorers' series; `ratio()` is pg_restore's median over pgferry restore's.
+    pub(crate) pair: Pair,
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
@@ -148,23 +168,26 @@ fn escape_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// One table row for `series`; `ratio` fills the ratio column, `archive` adds the archive column.
-fn row(out: &mut String, series: &Series, format: Format, ratio: Option<f64>, archive: bool) {
+/// One table row for `series`: the `lead` cells (tool, format, ...), then jobs and the figures; `ratio` fills the
+/// ratio column, `archive` adds the archive column.
+fn row(out: &mut String, lead: &[&str], series: &Series, ratio: Option<f64>, archive: bool) {
     let median = series
         .median_secs()
         .map_or_else(|| "failed".to_owned(), |s| format!("{s:.2}"));
     let rss = |kib: u64| {
-        if series.runs.is_empty() {
+        if series.runs.is_empty() || series.failure.is_some() {
             "–".to_owned()
         } else {
             mib(kib * 1024)
         }
     };
+    out.push('|');
+    for cell in lead {
+        let _ = write!(out, " {} |", escape_cell(cell));
+    }
     let _ = write!(
         out,
-        "| {} | {} | {} | {} | {} | {} |",
-        escape_cell(&series.tool),
-        format,
+        " {} | {} | {} | {} |",
         series.jobs,
         median,
         rss(series.max_rss_kib),
@@ -193,22 +216,33 @@ pub(crate) fn dump_table(pairs: &[Pair]) -> String {
          |---|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for pair in pairs {
-        row(&mut out, &pair.pgferry, pair.format, pair.ratio(), true);
-        row(&mut out, &pair.reference, pair.format, None, true);
+        let format = pair.format.to_string();
+        for (series, ratio) in [(&pair.pgferry, pair.ratio()), (&pair.reference, None)] {
+            row(&mut out, &[&series.tool, &format], series, ratio, true);
+        }
     }
     out
 }
 
-/// The restore table: one row per archive restored with pg_restore, the tool column naming who wrote the
-/// archive, with the ratio (restore of pg_dump's archive)/(restore of pgferry's) on pgferry's row.
-pub(crate) fn restore_table(pairs: &[Pair]) -> String {
+/// The restore table: one row per restorer, archive producer and format, `pgferry restore` first, with the
+/// ratio (pg_restore's median)/(pgferry restore's) of the same archive on pgferry restore's row.
+pub(crate) fn restore_table(restores: &[RestorePair]) -> String {
     let mut out = String::from(
-        "| archive from | format | pg_restore jobs | median s | peak RSS MiB | tree RSS MiB | pg_dump/pgferry | runs s |\n\
-         |---|---|---:|---:|---:|---:|---:|---|\n",
+        "| restorer | archive from | format | jobs | median s | peak RSS MiB | tree RSS MiB | pg_restore/pgferry | runs s |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---|\n",
     );
-    for pair in pairs {
-        row(&mut out, &pair.pgferry, pair.format, pair.ratio(), false);
-        row(&mut out, &pair.reference, pair.format, None, false);
+    for restore in restores {
+        let pair = &restore.pair;
+        let format = pair.format.to_string();
+        for (series, ratio) in [(&pair.pgferry, pair.ratio()), (&pair.reference, None)] {
+            row(
+                &mut out,
+                &[&series.tool, &restore.archive_from, &format],
+                series,
+                ratio,
+                false,
+            );
+        }
     }
     out
 }
@@ -228,6 +262,10 @@ mod tests {
         assert!(Format::Custom.pgferry_parallel() && !Format::Tar.pgferry_parallel());
         assert_eq!(Format::Plain.restore(), None);
         assert_eq!(Format::Tar.restore(), Some(false));
+        assert!(
+            Format::Tar.pgferry_restore_parallel() && Format::Custom.pgferry_restore_parallel()
+        );
+        assert!(!Format::Plain.pgferry_restore_parallel());
     }
 
     #[test]
@@ -276,10 +314,45 @@ mod tests {
 | pg_dump 18.6 | c | 1 | 5.00 | 20.0 | 21.0 | 1.5 | – | 5.00 |
 ";
         assert_eq!(dump_table(&pairs), expected);
-        let restore = restore_table(&pairs[..1]);
-        assert!(restore.starts_with("| archive from | format | pg_restore jobs |"));
-        assert!(restore.contains(
-            "| pgferry 0.1.0 | d | 4 | 2.00 | 20.0 | 21.0 | 2.00 | 2.00, 1.00, 3.00 |\n"
-        ));
+    }
+
+    #[test]
+    fn restore_table_renders_restorer_producer_and_ratio() {
+        let restores = [
+            RestorePair {
+                archive_from: "pgferry 0.1.0".to_owned(),
+                pair: Pair {
+                    format: Format::Tar,
+                    pgferry: series("pgferry restore 0.1.0", 4, &[2.0, 2.5, 1.5]),
+                    reference: series("pg_restore 18.6", 1, &[3.0, 3.0, 3.5]),
+                },
+            },
+            RestorePair {
+                archive_from: "pg_dump 18.6".to_owned(),
+                pair: Pair {
+                    format: Format::Tar,
+                    pgferry: Series {
+                        failure: Some(
+                            "restored database differs: bench_big.events has 0 rows, the source 10"
+                                .to_owned(),
+                        ),
+                        ..series("pgferry restore 0.1.0", 4, &[])
+                    },
+                    reference: Series {
+                        failure: Some("exit status 1: errors ignored on restore: 2".to_owned()),
+                        ..series("pg_restore 18.6", 1, &[4.0])
+                    },
+                },
+            },
+        ];
+        let expected = "\
+| restorer | archive from | format | jobs | median s | peak RSS MiB | tree RSS MiB | pg_restore/pgferry | runs s |
+|---|---|---|---:|---:|---:|---:|---:|---|
+| pgferry restore 0.1.0 | pgferry 0.1.0 | t | 4 | 2.00 | 20.0 | 21.0 | 1.50 | 2.00, 2.50, 1.50 |
+| pg_restore 18.6 | pgferry 0.1.0 | t | 1 | 3.00 | 20.0 | 21.0 | – | 3.00, 3.00, 3.50 |
+| pgferry restore 0.1.0 | pg_dump 18.6 | t | 4 | failed | – | – | – | failed: restored database differs: bench_big.events has 0 rows, the source 10 |
+| pg_restore 18.6 | pg_dump 18.6 | t | 1 | failed | – | – | – | 4.00; failed: exit status 1: errors ignored on restore: 2 |
+";
+        assert_eq!(restore_table(&restores), expected);
     }
 }

@@ -34,7 +34,7 @@ const CASES: &[(&str, &[&str], bool)] = &[
 const PARALLEL_RESTORES: &[usize] = &[5, 10];
 
 /// A reference tool's command, without the caller's PG* settings.
-fn reference_command(tool: RefTool, version: RefVersion) -> tokio::process::Command {
+pub(crate) fn reference_command(tool: RefTool, version: RefVersion) -> tokio::process::Command {
     let program = reference_tool(tool, version).expect("reference tool");
     let mut command = tokio::process::Command::new(program);
     for (name, _) in std::env::vars_os() {
@@ -56,7 +56,7 @@ fn only_transaction_timeout_errors(stderr: &str) -> bool {
 }
 
 /// Restores `archive` into the new database `db` with the reference pg_restore `version`.
-async fn pg_restore(
+pub(crate) async fn pg_restore(
     cluster: &Cluster,
     major: u32,
     db: &str,

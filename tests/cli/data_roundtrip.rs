@@ -67,74 +67,14 @@ pub(crate) fn comparable(script: &str, major: u32) -> String {
         .join("\n")
 }
 
-/// One query's rows as text, tab-separated, one line per row.
-async fn rows(client: &tokio_postgres::Client, sql: &str) -> Vec<String> {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("<NULL>").to_owned())
-                    .collect::<Vec<_>>()
-                    .join("\t"),
-            ),
-            _ => None,
-        })
-        .collect()
-}
-
-/// What a database holds, as text to compare: each table's (and materialized view's) row count and checksum,
-/// each sequence's value, each large object's owner, privileges, comment and contents.
-pub(crate) async fn contents(cluster: &Cluster, db: &str) -> String {
-    let client = cluster.connect(db).await.expect("connect");
-    // Partitioned tables are compared as a whole, and their partitions one by one, except under hash
-    // partitioning: a restore may place rows in other partitions there (enum hash codes depend on OIDs).
-    let relations = rows(
-        &client,
-        "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.relkind FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm', 'S') AND n.nspname <> 'information_schema' \
-           AND n.nspname NOT LIKE 'pg\\_%' \
-           AND NOT (c.relispartition AND EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors(c.oid) a \
-                JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = a.relid WHERE p.partstrat = 'h')) \
-         ORDER BY 1",
-    )
-    .await;
-    let mut report = Vec::new();
-    for line in relations {
-        let (name, kind) = line.split_once('\t').expect("two columns");
-        let only = if kind == "p" { "" } else { "ONLY" };
-        let sql = if kind == "S" {
-            format!("SELECT last_value, is_called FROM {name}")
-        } else {
-            format!(
-                "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {only} {name} t"
-            )
-        };
-        report.push(format!("{name}: {}", rows(&client, &sql).await.join(" ")));
-    }
-    report.extend(
-        rows(
-            &client,
-            "SELECT l.oid, l.lomowner::pg_catalog.regrole, l.lomacl, \
-                    pg_catalog.obj_description(l.oid, 'pg_largeobject'), \
-                    pg_catalog.length(pg_catalog.lo_get(l.oid)), pg_catalog.md5(pg_catalog.lo_get(l.oid)) \
-             FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid",
-        )
-        .await
-        .into_iter()
-        .map(|l| format!("large object {l}")),
-    );
-    report.join("\n")
-}
+pub(crate) use pgferry_testkit::{database_contents as contents, query_rows as rows};
 
 pub(crate) fn assert_same_contents(major: u32, what: &str, expected: &str, actual: &str) {
-    if let Some(diff) = diff_lines(expected, actual) {
-        panic!("{what} on PostgreSQL {major}: the data differs from the source's:\n{diff}");
-    }
+    pgferry_testkit::assert_same_contents(
+        &format!("{what} on PostgreSQL {major}"),
+        expected,
+        actual,
+    );
 }
 
 /// Loads the data fixture, dumps it with pgferry (default options and every variant), compares each script

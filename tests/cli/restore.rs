@@ -5,11 +5,11 @@ use std::path::Path;
 use std::process::Stdio;
 
 use pgferry_testkit::{
-    assert_same_schema, diff_lines, reference_for_server, reference_tool,
-    require_reference_or_skip, Cluster, RefTool, RefVersion,
+    assert_same_schema, diff_lines, reference_for_server, require_reference_or_skip, Cluster,
+    RefTool, RefVersion,
 };
 
-use crate::data_roundtrip::{assert_same_contents, conninfo, contents};
+use crate::data_roundtrip::{assert_same_contents, contents};
 use crate::list::{archives, reference_for};
 use crate::support::Env;
 
@@ -35,12 +35,10 @@ const SCRIPT_OPTIONS: &[&[&str]] = &[
 ];
 
 async fn pg_restore_script(version: RefVersion, archive: &Path, options: &[&str]) -> String {
-    let program = reference_tool(RefTool::PgRestore, version).expect("reference pg_restore");
-    let output = tokio::process::Command::new(&program)
+    let output = crate::archive_roundtrip::reference_command(RefTool::PgRestore, version)
         .args(["-f", "-", "--restrict-key", KEY])
         .args(options)
         .arg(archive)
-        .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .output()
         .await
@@ -118,38 +116,20 @@ async fn restore_with(
     archive: &Path,
     pg_restore: Option<RefVersion>,
 ) {
-    cluster.create_database(db).await.expect("database");
     match pg_restore {
         Some(version) => {
-            let program = reference_tool(RefTool::PgRestore, version).expect("pg_restore");
-            // pg_restore 17 and 18 set transaction_timeout whatever the server: on older servers that one
-            // statement fails, so there the restore goes on and only that error is allowed.
-            let lenient = cluster.major() < 17;
-            let output = tokio::process::Command::new(&program)
-                .args(if lenient {
-                    &[][..]
-                } else {
-                    &["--exit-on-error"][..]
-                })
-                .args(["--no-password", "--dbname"])
-                .arg(conninfo(cluster, db))
-                .arg(archive)
-                .env("LC_ALL", "C")
-                .stdin(Stdio::null())
-                .output()
-                .await
-                .expect("pg_restore runs");
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let only_timeout = stderr
-                .lines()
-                .all(|l| !l.contains("error:") || l.contains("\"transaction_timeout\""));
-            assert!(
-                output.status.success() || (lenient && only_timeout),
-                "pg_restore {version} of {}: {stderr}",
-                archive.display(),
-            );
+            crate::archive_roundtrip::pg_restore(
+                cluster,
+                cluster.major(),
+                db,
+                archive,
+                version,
+                &[],
+            )
+            .await
         }
         None => {
+            cluster.create_database(db).await.expect("database");
             env.run(&[
                 "restore",
                 "--exit-on-error",
@@ -257,23 +237,10 @@ async fn standard_input_and_errors() {
         .join("v18_c_z0_pipe.dump");
 
     cluster.create_database("piped").await.expect("database");
-    let script = format!(
-        "'{}' restore -e -d '{}' < '{}'",
-        env!("CARGO_BIN_EXE_pgferry"),
-        cluster.url("piped"),
-        archive.display()
-    );
-    let output = tokio::process::Command::new("bash")
-        .args(["-c", &script])
-        .env("HOME", env.home())
-        .output()
+    let url = cluster.url("piped");
+    env.run_with_stdin(&["restore", "-e", "-d", &url], &archive)
         .await
-        .expect("bash runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .success();
     let books = cluster.connect("piped").await.expect("connect");
     let rows = books
         .query_one("SELECT count(*) FROM public.books", &[])
@@ -281,21 +248,14 @@ async fn standard_input_and_errors() {
         .expect("books");
     assert_eq!(rows.get::<_, i64>(0), 2);
 
-    let script = format!(
-        "'{}' restore -j 2 -d '{}' < '{}'",
-        env!("CARGO_BIN_EXE_pgferry"),
-        cluster.url("piped"),
-        archive.display()
+    let parallel = env
+        .run_with_stdin(&["restore", "-j", "2", "-d", &url], &archive)
+        .await;
+    assert!(
+        parallel.one_line_failure().contains("standard input"),
+        "{}",
+        parallel.stderr
     );
-    let output = tokio::process::Command::new("bash")
-        .args(["-c", &script])
-        .env("HOME", env.home())
-        .output()
-        .await
-        .expect("bash runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("standard input"), "{stderr}");
 
     // Restoring again into the same database: every CREATE fails; the restore goes on and counts them.
     let run = env

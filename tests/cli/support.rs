@@ -127,12 +127,5 @@ impl Env {
 
 /// The server version used by tests that need just one: the newest available.
 pub(crate) fn one_major() -> Option<u32> {
-    let majors = pgferry_testkit::majors_under_test();
-    for major in majors.iter().rev() {
-        if pgferry_testkit::find_server_binaries(*major).is_ok() {
-            return Some(*major);
-        }
-    }
-    let newest = *majors.last().expect("at least one major under test");
-    pgferry_testkit::require_or_skip(newest).map(|_| newest)
+    pgferry_testkit::one_major()
 }

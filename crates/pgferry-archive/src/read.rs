@@ -54,7 +54,7 @@ pub use custom::CustomArchive;
 pub use directory::DirectoryArchive;
 pub use error::{ParseError, Problem, ReadError, Where};
 pub use input::NoSeek;
-pub use list::{is_listed, write_list, write_list_entries};
+pub use list::{is_listed, list_line, write_list, write_list_entries};
 pub use tar::TarArchive;
 
 use crate::format::{detect_format, ArchiveFormat};

@@ -83,21 +83,9 @@ pub(crate) fn entry_name(entry: &TocEntry) -> String {
     }
 }
 
-/// How pg_restore names an entry in messages.
+/// How pg_restore names an entry in messages: as `pg_restore -l` lists it.
 fn entry_label(entry: &TocEntry) -> String {
-    format!(
-        "{}; {} {} {} {} {}",
-        entry.dump_id,
-        entry.table_oid,
-        entry.oid,
-        entry.desc,
-        entry.namespace.as_deref().unwrap_or("-"),
-        entry.tag
-    ) + &entry
-        .owner
-        .as_deref()
-        .map(|o| format!(" {o}"))
-        .unwrap_or_default()
+    pgferry_archive::read::list_line(entry)
 }
 
 /// Restores `toc` (the archive's TOC, as selected) from `archive` into the database `config` names, on one
@@ -467,8 +455,13 @@ impl<'a> Worker<'a> {
                 match chunk {
                     Ok(chunk) => {
                         let (rows, done) = terminator.rows(&chunk);
+                        // The rows are the chunk's first bytes: hand them on without a copy.
+                        let rows = match rows {
+                            Cow::Borrowed(prefix) => chunk.slice(..prefix.len()),
+                            Cow::Owned(bytes) => Bytes::from(bytes),
+                        };
                         if !rows.is_empty() {
-                            sink.send(Bytes::copy_from_slice(&rows)).await?;
+                            sink.send(rows).await?;
                         }
                         if done {
                             break;
@@ -759,7 +752,7 @@ enum BlobEvent {
 }
 
 enum Request {
-    Data(DumpId, mpsc::Sender<io::Result<Vec<u8>>>),
+    Data(DumpId, mpsc::Sender<io::Result<Bytes>>),
     Blobs(DumpId, mpsc::Sender<BlobEvent>),
 }
 
@@ -785,7 +778,7 @@ impl ArchiveThread {
         ArchiveThread { requests, _done }
     }
 
-    fn data(&self, id: DumpId) -> mpsc::Receiver<io::Result<Vec<u8>>> {
+    fn data(&self, id: DumpId) -> mpsc::Receiver<io::Result<Bytes>> {
         let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
         let _ = self.requests.send(Request::Data(id, sender));
         receiver
@@ -798,7 +791,7 @@ impl ArchiveThread {
     }
 }
 
-fn stream_data(archive: &mut Archive, id: DumpId, out: &mpsc::Sender<io::Result<Vec<u8>>>) {
+fn stream_data(archive: &mut Archive, id: DumpId, out: &mpsc::Sender<io::Result<Bytes>>) {
     let mut reader = match archive.data(id) {
         Ok(reader) => reader,
         Err(e) => {
@@ -812,7 +805,7 @@ fn stream_data(archive: &mut Archive, id: DumpId, out: &mpsc::Sender<io::Result<
             Ok(0) => return,
             Ok(n) => {
                 chunk.truncate(n);
-                if out.blocking_send(Ok(chunk)).is_err() {
+                if out.blocking_send(Ok(Bytes::from(chunk))).is_err() {
                     return;
                 }
             }

@@ -12,8 +12,9 @@ use std::time::Duration;
 use pgferry_conn::{ConnConfig, Environment, Overrides};
 use pgferry_restore::sql::{run_script, RunError, RunOptions, RunSummary, StatementError};
 use pgferry_testkit::{
-    assert_same_schema, diff_lines, fixtures_dir, kitchen_sink_sql, load_kitchen_sink,
-    normalize_dump, pg_dump_schema, psql_script, reference_for_server, reference_tool,
+    assert_same_contents, assert_same_schema, database_contents as contents, diff_lines,
+    fixtures_dir, kitchen_sink_sql, load_kitchen_sink, normalize_dump, one_major, pg_dump_schema,
+    psql_script, query_rows as rows, reference_for_server, reference_tool,
     require_reference_or_skip, strip_newer_settings, Cluster, RefTool, RefVersion,
 };
 
@@ -36,18 +37,6 @@ impl Environment for NoEnv {
 
 fn config(cluster: &Cluster, db: &str) -> ConnConfig {
     ConnConfig::resolve(Some(&cluster.url(db)), &Overrides::default(), &NoEnv).expect("config")
-}
-
-/// The server version used by tests that need just one: the newest available (as `tests/cli/support.rs`).
-fn one_major() -> Option<u32> {
-    let majors = pgferry_testkit::majors_under_test();
-    for major in majors.iter().rev() {
-        if pgferry_testkit::find_server_binaries(*major).is_ok() {
-            return Some(*major);
-        }
-    }
-    let newest = *majors.last().expect("at least one major under test");
-    pgferry_testkit::require_or_skip(newest).map(|_| newest)
 }
 
 /// Runs `script` in `db`, collecting the errors the run goes on after.
@@ -131,81 +120,6 @@ fn for_server(script: Vec<u8>, major: u32) -> Vec<u8> {
                 .copied()
                 .collect()
         }
-    }
-}
-
-/// One query's rows as text, tab-separated, one line per row.
-async fn rows(client: &tokio_postgres::Client, sql: &str) -> Vec<String> {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("<NULL>").to_owned())
-                    .collect::<Vec<_>>()
-                    .join("\t"),
-            ),
-            _ => None,
-        })
-        .collect()
-}
-
-/// What a database holds: each table's (and populated materialized view's) row count and checksum, each
-/// sequence's value, each large object's owner, privileges, comment and contents (as
-/// `tests/cli/data_roundtrip.rs` compares).
-async fn contents(cluster: &Cluster, db: &str) -> String {
-    let client = cluster.connect(db).await.expect("connect");
-    let relations = rows(
-        &client,
-        "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.relkind, c.relispopulated \
-         FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm', 'S') AND n.nspname <> 'information_schema' \
-           AND n.nspname NOT LIKE 'pg\\_%' \
-           AND NOT (c.relispartition AND EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors(c.oid) a \
-                JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = a.relid WHERE p.partstrat = 'h')) \
-         ORDER BY 1",
-    )
-    .await;
-    let mut report = Vec::new();
-    for line in relations {
-        let mut columns = line.split('\t');
-        let (name, kind) = (columns.next().unwrap(), columns.next().unwrap());
-        if columns.next() == Some("f") {
-            report.push(format!("{name}: not populated"));
-            continue;
-        }
-        let only = if kind == "p" { "" } else { "ONLY" };
-        let sql = if kind == "S" {
-            format!("SELECT last_value, is_called FROM {name}")
-        } else {
-            format!(
-                "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {only} {name} t"
-            )
-        };
-        report.push(format!("{name}: {}", rows(&client, &sql).await.join(" ")));
-    }
-    report.extend(
-        rows(
-            &client,
-            "SELECT l.oid, l.lomowner::pg_catalog.regrole, l.lomacl, \
-                    pg_catalog.obj_description(l.oid, 'pg_largeobject'), \
-                    pg_catalog.length(pg_catalog.lo_get(l.oid)), pg_catalog.md5(pg_catalog.lo_get(l.oid)) \
-             FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid",
-        )
-        .await
-        .into_iter()
-        .map(|l| format!("large object {l}")),
-    );
-    report.join("\n")
-}
-
-fn assert_same_contents(what: &str, expected: &str, actual: &str) {
-    if let Some(diff) = diff_lines(expected, actual) {
-        panic!("{what}: the data differs from the source's:\n{diff}");
     }
 }
 

@@ -91,6 +91,7 @@
 
 mod binaries;
 mod cluster;
+mod contents;
 mod diff;
 mod error;
 mod os;
@@ -104,6 +105,7 @@ pub use binaries::{
     UNSUPPORTED_TEST_MAJOR,
 };
 pub use cluster::{quote_ident, Cluster, ClusterBuilder, SUPERUSER};
+pub use contents::{assert_same_contents, database_contents, one_major, query_rows};
 pub use diff::diff_lines;
 pub use error::{Result, TestkitError};
 pub use pgbouncer::{Pgbouncer, PgbouncerBuilder, PoolMode};

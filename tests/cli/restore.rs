@@ -32,6 +32,10 @@ const SCRIPT_OPTIONS: &[&[&str]] = &[
         "post-data",
         "--no-tablespaces",
     ],
+    // Batches: per entry, per large object command and per extra semicolon, around CREATE DATABASE too.
+    &["--transaction-size", "1"],
+    &["--transaction-size", "3", "-C", "-c", "--if-exists"],
+    &["--transaction-size", "2", "-a"],
 ];
 
 async fn pg_restore_script(version: RefVersion, archive: &Path, options: &[&str]) -> String {
@@ -296,6 +300,69 @@ async fn standard_input_and_errors() {
         "{}",
         stopped.stderr
     );
+}
+
+/// `--no-data-for-failed-tables`: a table that exists already (so its CREATE fails) gets no rows from the archive,
+/// serially and with `-j`; without the option the rows are appended, as pg_restore does.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_data_for_failed_tables() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_c_z0.dump");
+    let archive = archive.to_str().unwrap();
+    for (dbname, options, expected) in [
+        ("appended", &[][..], 2),
+        ("skipped", &["--no-data-for-failed-tables"][..], 0),
+        (
+            "skipped_parallel",
+            &["--no-data-for-failed-tables", "-j", "2"][..],
+            0,
+        ),
+    ] {
+        cluster.create_database(dbname).await.expect("database");
+        let client = cluster.connect(dbname).await.expect("connect");
+        client
+            .batch_execute(
+                "CREATE TABLE public.books (id integer, author_id integer, title text, price numeric(8,2))",
+            )
+            .await
+            .expect("table");
+        let url = cluster.url(dbname);
+        let mut args = vec!["restore", "-d", &url];
+        args.extend_from_slice(options);
+        args.push(archive);
+        let run = env.run(&args).await;
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr.contains("TABLE public books"),
+            "{options:?}: {}",
+            run.stderr
+        );
+        let rows = client
+            .query_one("SELECT count(*) FROM public.books", &[])
+            .await
+            .expect("count");
+        assert_eq!(
+            rows.get::<_, i64>(0),
+            expected,
+            "{options:?}: {}",
+            run.stderr
+        );
+        let authors = client
+            .query_one("SELECT count(*) FROM app.authors", &[])
+            .await
+            .expect("count");
+        assert_eq!(
+            authors.get::<_, i64>(0),
+            2,
+            "{options:?}: other tables load"
+        );
+    }
 }
 
 /// Plain SQL dumps restore without psql: pg_dump 18.6's script from a file, and pgferry's own through a pipe.

@@ -39,6 +39,10 @@ pub struct ScriptOptions {
     pub enable_row_security: bool,
     /// `-1`/`--single-transaction`: wrap the script in `BEGIN`/`COMMIT`.
     pub single_transaction: bool,
+    /// `--transaction-size N` (0: off): the script runs in transactions that each hold about N commands,
+    /// counted as pg_restore counts them (one per entry, one per large object command, one per extra
+    /// semicolon of a definition).
+    pub transaction_size: usize,
     /// `--role`: `SET ROLE` after connecting.
     pub role: Option<String>,
     /// The key for psql's `\restrict`/`\unrestrict`; `None` writes neither.
@@ -203,8 +207,11 @@ pub struct EntryParts {
 }
 
 impl EntryRenderer {
-    /// A renderer for one connection.
-    pub fn new(options: ScriptOptions) -> EntryRenderer {
+    /// A renderer for one connection. Its caller runs the transactions, so `single_transaction` and
+    /// `transaction_size` write nothing here.
+    pub fn new(mut options: ScriptOptions) -> EntryRenderer {
+        options.single_transaction = false;
+        options.transaction_size = 0;
         EntryRenderer {
             options,
             state: SessionState::default(),
@@ -304,6 +311,8 @@ struct SessionState {
     user: Option<String>,
     tablespace: Option<String>,
     table_am: Option<String>,
+    /// `--transaction-size`: commands written since the last `BEGIN`.
+    actions: usize,
 }
 
 struct ScriptWriter<'a> {
@@ -355,7 +364,7 @@ impl ScriptWriter<'_> {
             }
         }
 
-        if options.single_transaction {
+        if options.single_transaction || options.transaction_size > 0 {
             self.out.write_all(b"COMMIT;\n\n")?;
         }
         self.out
@@ -402,9 +411,38 @@ impl ScriptWriter<'_> {
         } else {
             "off"
         };
-        writeln!(out, "SET row_security = {row_security};\n")?;
+        writeln!(out, "SET row_security = {row_security};")?;
+        if options.transaction_size > 0 {
+            // Objects are always restored inside a batch.
+            out.write_all(b"\nBEGIN;\n")?;
+        }
+        out.write_all(b"\n")?;
         // A reconnection starts a new session: nothing set per entry survives it.
         self.state = SessionState::default();
+        Ok(())
+    }
+
+    /// `--transaction-size`: one more command in the batch; a full batch is committed and a new one begun.
+    fn count_action(&mut self, separator: &[u8]) -> io::Result<()> {
+        let size = self.options.transaction_size;
+        if size == 0 {
+            return Ok(());
+        }
+        self.state.actions += 1;
+        if self.state.actions >= size {
+            self.out.write_all(b"COMMIT;\nBEGIN;\n")?;
+            self.out.write_all(separator)?;
+            self.state.actions = 0;
+        }
+        Ok(())
+    }
+
+    /// `--transaction-size`: CREATE/ALTER DATABASE cannot run in a transaction block, so the batch ends.
+    fn leave_transaction(&mut self, separator: &[u8]) -> io::Result<()> {
+        if self.options.transaction_size > 0 {
+            self.out.write_all(b"COMMIT;\n")?;
+            self.out.write_all(separator)?;
+        }
         Ok(())
     }
 
@@ -428,6 +466,9 @@ impl ScriptWriter<'_> {
             };
             if !(want.schema || want.data) {
                 return Ok(());
+            }
+            if is_database {
+                self.leave_transaction(b"")?;
             }
             self.become_owner(entry)?;
             if entry.desc == desc::BLOB_METADATA {
@@ -454,6 +495,14 @@ impl ScriptWriter<'_> {
                 };
                 self.out.write_all(text.as_bytes())?;
             }
+            if self.options.transaction_size > 0 {
+                if is_database {
+                    self.out.write_all(b"BEGIN;\n")?;
+                    self.state.actions = 0;
+                } else {
+                    self.count_action(b"")?;
+                }
+            }
         }
         Ok(())
     }
@@ -461,11 +510,15 @@ impl ScriptWriter<'_> {
     fn entry(&mut self, toc: &Toc, entry: &TocEntry, data: &mut dyn DataSource) -> io::Result<()> {
         let want = wanted(entry, self.options);
         if want.schema {
-            self.print_entry(toc, entry, "")?;
-            if matches!(
+            let is_database = matches!(
                 entry.desc.as_str(),
                 desc::DATABASE | desc::DATABASE_PROPERTIES
-            ) {
+            );
+            if is_database {
+                self.leave_transaction(b"\n")?;
+            }
+            self.print_entry(toc, entry, "")?;
+            if is_database {
                 self.reconnect(toc, &entry.tag)?;
             }
         }
@@ -486,6 +539,9 @@ impl ScriptWriter<'_> {
             } else {
                 self.print_entry(toc, entry, "")?;
             }
+        }
+        if want.schema || want.data {
+            self.count_action(b"\n")?;
         }
         Ok(())
     }
@@ -566,6 +622,15 @@ impl ScriptWriter<'_> {
             self.acl_per_large_object(toc, entry)?;
         } else if !defn.is_empty() {
             write!(self.out, "{defn}\n\n")?;
+            // A definition of several commands counts as several (pg_restore counts semicolons, but not
+            // in function bodies, where they mislead most).
+            if options.transaction_size > 0
+                && entry.desc != desc::FUNCTION
+                && entry.desc != desc::PROCEDURE
+            {
+                let semicolons = defn.matches(';').count();
+                self.state.actions += semicolons.saturating_sub(1);
+            }
         }
 
         let drop = entry.drop_stmt.as_deref().unwrap_or_default();
@@ -679,6 +744,7 @@ impl ScriptWriter<'_> {
             .filter(|l| !l.trim().is_empty())
         {
             writeln!(self.out, "{before}{}{after};", oid.trim())?;
+            self.count_action(b"\n")?;
         }
         self.out.write_all(b"\n")?;
         Ok(())

@@ -137,6 +137,10 @@ pub(crate) struct RestoreArgs {
     #[arg(short = 'e', long = "exit-on-error")]
     exit_on_error: bool,
 
+    /// Do not restore the data of a table that could not be created (it exists already, say).
+    #[arg(long = "no-data-for-failed-tables")]
+    no_data_for_failed_tables: bool,
+
     /// Commit after every N restored objects (implies --exit-on-error).
     #[arg(long = "transaction-size", value_name = "N")]
     transaction_size: Option<String>,
@@ -305,6 +309,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
         && args.filter.is_empty())
         || args.list
         || args.transaction_size.is_some()
+        || args.no_data_for_failed_tables
         || args.data_only
         || args.schema_only
         || args.clean
@@ -474,12 +479,6 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                 .to_owned(),
         );
     }
-    if transaction_size > 0 && args.dbname.is_none() {
-        return Err(
-            "--transaction-size is not implemented yet for scripts (-f): restore with -d"
-                .to_owned(),
-        );
-    }
     let select_options = select_options(&args)?;
     select_options.content().map_err(|e| e.to_string())?;
 
@@ -544,6 +543,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
         no_table_access_method: args.no_table_access_method,
         enable_row_security: args.enable_row_security,
         single_transaction: args.single_transaction,
+        transaction_size,
         role: args.role.clone(),
         restrict_key: None,
         transaction_timeout: true,
@@ -585,7 +585,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
             let options = RestoreOptions {
                 script,
                 exit_on_error: args.exit_on_error,
-                transaction_size,
+                no_data_for_failed_tables: args.no_data_for_failed_tables,
             };
             let summary = match &archive_path {
                 Some(path) if jobs > 1 => {

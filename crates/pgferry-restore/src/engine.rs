@@ -39,10 +39,12 @@ const INV_WRITE: i32 = 0x20000;
 pub struct RestoreOptions {
     /// What is restored and how it is rendered (schema/data, clean, create, owners, ...).
     pub script: ScriptOptions,
-    /// `-e/--exit-on-error`: stop at the first failed entry.
+    /// `-e/--exit-on-error`: stop at the first failed entry. `script.transaction_size` (commit every N
+    /// entries) implies it.
     pub exit_on_error: bool,
-    /// `--transaction-size N`: commit every N entries (0: each entry on its own). Implies `exit_on_error`.
-    pub transaction_size: usize,
+    /// `--no-data-for-failed-tables`: when a table cannot be created (it exists already, say), skip its
+    /// data rather than appending the archive's rows to what the table holds.
+    pub no_data_for_failed_tables: bool,
 }
 
 /// One entry that failed.
@@ -136,8 +138,17 @@ pub(crate) struct Worker<'a> {
     copy_encoding: Option<String>,
     /// `--transaction-size`: a transaction is open, and how many entries it holds.
     batch: Option<usize>,
-    /// TABLE entries this restore created (on any connection): their data can be loaded with COPY FREEZE.
-    created: Arc<Mutex<HashSet<DumpId>>>,
+    /// What became of the TABLE entries, shared by every connection of the restore.
+    tables: Arc<Mutex<TableOutcomes>>,
+}
+
+/// The TABLE entries a restore created, and those it failed to create.
+#[derive(Debug, Default)]
+struct TableOutcomes {
+    /// Their data can be loaded with COPY FREEZE.
+    created: HashSet<DumpId>,
+    /// With `--no-data-for-failed-tables`, their data is skipped.
+    failed: HashSet<DumpId>,
 }
 
 impl<'a> Worker<'a> {
@@ -158,15 +169,16 @@ impl<'a> Worker<'a> {
             summary: RestoreSummary::default(),
             copy_encoding: copy_encoding(toc),
             batch: None,
-            created: Arc::default(),
+            tables: Arc::default(),
         };
         worker.start_session().await?;
         Ok(worker)
     }
 
-    /// Shares the record of created tables with `other` (parallel workers see what the leader created).
-    pub(crate) fn share_created(&mut self, other: &Worker<'_>) {
-        self.created = Arc::clone(&other.created);
+    /// Shares the record of created and failed tables with `other` (parallel workers see what the leader
+    /// created).
+    pub(crate) fn share_tables(&mut self, other: &Worker<'_>) {
+        self.tables = Arc::clone(&other.tables);
     }
 
     /// Commits the open `--transaction-size` batch, if any.
@@ -179,7 +191,7 @@ impl<'a> Worker<'a> {
 
     /// After an entry: with `--transaction-size`, commit when the batch is full.
     async fn count_in_batch(&mut self) -> Result<(), RestoreError> {
-        let size = self.options.transaction_size;
+        let size = self.options.script.transaction_size;
         if let Some(count) = self.batch.as_mut() {
             *count += 1;
             if *count >= size {
@@ -234,7 +246,7 @@ impl<'a> Worker<'a> {
                 source,
             })?;
         self.batch = None;
-        if self.options.transaction_size > 0 {
+        if self.options.script.transaction_size > 0 {
             self.execute_control("BEGIN").await?;
             self.batch = Some(0);
         }
@@ -266,7 +278,7 @@ impl<'a> Worker<'a> {
         };
         if self.options.exit_on_error
             || self.options.script.single_transaction
-            || self.options.transaction_size > 0
+            || self.options.script.transaction_size > 0
         {
             return Err(RestoreError::Entry(Box::new(error)));
         }
@@ -314,12 +326,24 @@ impl<'a> Worker<'a> {
                 .schema(self.toc, entry, &mut text)
                 .map_err(render)?;
             let created = self.execute_entry(entry, text).await?;
-            if created && entry.desc == desc::TABLE {
-                lock_created(&self.created).insert(entry.dump_id);
+            if entry.desc == desc::TABLE {
+                let mut tables = lock_tables(&self.tables);
+                if created {
+                    tables.created.insert(entry.dump_id);
+                } else {
+                    tables.failed.insert(entry.dump_id);
+                }
             }
             if entry.desc == desc::DATABASE {
                 self.reconnect(&entry.tag).await?;
             }
+        }
+        if parts.data && self.skips_data_of_failed_table(entry) {
+            tracing::warn!(
+                "table \"{}\" could not be created, its data is not restored",
+                entry.tag
+            );
+            return Ok(());
         }
         if parts.data {
             if entry.had_dumper {
@@ -333,6 +357,17 @@ impl<'a> Worker<'a> {
             }
         }
         self.count_in_batch().await
+    }
+
+    /// `--no-data-for-failed-tables`: whether `entry` is the data of a table that could not be created (a
+    /// TABLE DATA entry's first dependency is its table).
+    fn skips_data_of_failed_table(&self, entry: &TocEntry) -> bool {
+        self.options.no_data_for_failed_tables
+            && entry.desc == desc::TABLE_DATA
+            && entry
+                .dependencies
+                .first()
+                .is_some_and(|table| lock_tables(&self.tables).failed.contains(table))
     }
 
     /// `--create`: the database was just created; the rest goes into it.
@@ -401,7 +436,7 @@ impl<'a> Worker<'a> {
         else {
             return Ok(None);
         };
-        if !lock_created(&self.created).contains(&table.dump_id) {
+        if !lock_tables(&self.tables).created.contains(&table.dump_id) {
             return Ok(None);
         }
         let name = pgferry_archive::quote::qualified(
@@ -629,8 +664,8 @@ fn copy_statement(copy: &str, encoding: Option<&str>, freeze: bool) -> String {
     }
 }
 
-fn lock_created(created: &Mutex<HashSet<DumpId>>) -> std::sync::MutexGuard<'_, HashSet<DumpId>> {
-    created.lock().unwrap_or_else(|e| e.into_inner())
+fn lock_tables(tables: &Mutex<TableOutcomes>) -> std::sync::MutexGuard<'_, TableOutcomes> {
+    tables.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Finds the end of COPY rows in an archive's data stream: the line `\.` (rows never hold it: COPY escapes

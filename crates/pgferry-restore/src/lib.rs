@@ -64,7 +64,7 @@ pub fn write_script(
     let mut data = script::ArchiveData {
         archive,
         std_strings,
-        single_transaction: options.single_transaction,
+        in_transaction: options.single_transaction || options.transaction_size > 0,
         read_failed: None,
     };
     match pgferry_archive::script::write_script(toc, options, &mut data, out) {

@@ -85,7 +85,7 @@ pub async fn restore_archive_parallel(
     leader.finish().await?;
     for _ in 0..jobs {
         let mut worker = Worker::connect(&worker_config, open()?, toc, options).await?;
-        worker.share_created(&leader);
+        worker.share_tables(&leader);
         workers.push(worker);
     }
     let mut running: FuturesUnordered<_> = workers

@@ -20,8 +20,9 @@ pub(crate) struct ArchiveData<'a> {
     pub(crate) archive: &'a mut Archive,
     /// Whether the script runs with `standard_conforming_strings` on (bytea literals depend on it).
     pub(crate) std_strings: bool,
-    /// `-1`: large objects go without their own transaction.
-    pub(crate) single_transaction: bool,
+    /// `-1` or `--transaction-size`: the script is in a transaction already, so large objects get none of
+    /// their own.
+    pub(crate) in_transaction: bool,
     /// The archive could not be read (rather than the script written).
     pub(crate) read_failed: Option<String>,
 }
@@ -45,7 +46,7 @@ impl DataSource for ArchiveData<'_> {
         let ArchiveData {
             archive,
             std_strings,
-            single_transaction,
+            in_transaction,
             read_failed,
         } = self;
         let mut piece = vec![0u8; LO_PIECE];
@@ -62,7 +63,7 @@ impl DataSource for ArchiveData<'_> {
                 out.write_all(&piece[..n])?;
             }
         }
-        if !*single_transaction {
+        if !*in_transaction {
             out.write_all(b"BEGIN;\n\n")?;
         }
         let mut objects = archive
@@ -92,7 +93,7 @@ impl DataSource for ArchiveData<'_> {
             }
             out.write_all(b"SELECT pg_catalog.lo_close(0);\n\n")?;
         }
-        if !*single_transaction {
+        if !*in_transaction {
             out.write_all(b"COMMIT;\n\n")?;
         }
         Ok(())

@@ -275,7 +275,7 @@ async fn refused_option_combinations_say_why() {
         all.extend_from_slice(args);
         all.push(&url);
         let run = Env::new().run(&all).await;
-        let line = run.one_line_failure();
+        let line = crate::exit_codes::usage_line(&run);
         assert!(line.contains(message), "{args:?}: {line}");
     }
 }

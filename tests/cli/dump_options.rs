@@ -253,7 +253,7 @@ async fn patterns_that_match_nothing_fail_clearly() {
         .run(&["dump", "-s", "--section", "middle", &url])
         .await;
     assert!(
-        run.one_line_failure().contains("invalid section name"),
+        crate::exit_codes::usage_line(&run).contains("invalid section name"),
         "{run:?}"
     );
 }

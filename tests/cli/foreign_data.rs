@@ -73,8 +73,13 @@ async fn reference_error(args: &[&str], conn: Option<&str>) -> String {
 
 /// pgferry's one error line, without the `pgferry: error: ` prefix.
 fn our_error(run: &crate::support::Run) -> String {
-    run.one_line_failure()
-        .strip_prefix("pgferry: error: ")
+    // Refusals of the command line exit with 2, other failures with 1 (exit_codes.rs tests which is which).
+    let line = if run.code == 2 {
+        crate::exit_codes::usage_line(run)
+    } else {
+        run.one_line_failure()
+    };
+    line.strip_prefix("pgferry: error: ")
         .expect("prefixed")
         .to_owned()
 }

@@ -256,7 +256,7 @@ async fn standard_input_and_errors() {
         .run_with_stdin(&["restore", "-j", "2", "-d", &url], &archive)
         .await;
     assert!(
-        parallel.one_line_failure().contains("standard input"),
+        crate::exit_codes::usage_line(&parallel).contains("standard input"),
         "{}",
         parallel.stderr
     );
@@ -270,7 +270,7 @@ async fn standard_input_and_errors() {
             archive.to_str().unwrap(),
         ])
         .await;
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
     assert!(
         run.stderr
@@ -300,6 +300,42 @@ async fn standard_input_and_errors() {
         "{}",
         stopped.stderr
     );
+}
+
+/// `-C -d postgres`: the archive's database is created (with its owner, one statement at a time, as CREATE
+/// DATABASE cannot share a query with others) and restored into; with `-c` it is dropped and made again.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_makes_the_database_and_restores_into_it() {
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::start(major).await.expect("cluster starts");
+    let env = Env::new();
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_c_def.dump");
+    let archive = archive.to_str().unwrap();
+    let postgres = cluster.url("postgres");
+    for options in [
+        &["-C"][..],
+        &["-C", "-c"],
+        &["-C", "-c", "--if-exists", "-j", "2"],
+    ] {
+        let mut args = vec!["restore", "-d", &postgres];
+        args.extend_from_slice(options);
+        args.push(archive);
+        let run = env.run(&args).await;
+        assert_eq!(run.code, 0, "{options:?}: {run:?}");
+        let demo = cluster
+            .connect("demo")
+            .await
+            .expect("the database was created");
+        let rows = demo
+            .query_one("SELECT count(*) FROM public.books", &[])
+            .await
+            .expect("books");
+        assert_eq!(rows.get::<_, i64>(0), 2, "{options:?}");
+    }
 }
 
 /// `--no-data-for-failed-tables`: a table that exists already (so its CREATE fails) gets no rows from the archive,
@@ -337,7 +373,7 @@ async fn no_data_for_failed_tables() {
         args.extend_from_slice(options);
         args.push(archive);
         let run = env.run(&args).await;
-        assert_eq!(run.code, 1, "{run:?}");
+        assert_eq!(run.code, 3, "{run:?}");
         assert!(
             run.stderr.contains("TABLE public books"),
             "{options:?}: {}",
@@ -445,7 +481,7 @@ async fn plain_scripts_restore_without_psql() {
             path.to_str().unwrap(),
         ])
         .await;
-    assert!(run.one_line_failure().contains("need an archive"));
+    assert!(crate::exit_codes::usage_line(&run).contains("need an archive"));
 }
 
 /// Tables the restore creates take their rows with COPY FREEZE (serially, with `-1`, with `--transaction-size`

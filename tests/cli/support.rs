@@ -41,7 +41,7 @@ impl Run {
         let lines: Vec<&str> = self
             .stderr
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty() && !is_progress_line(l))
             .collect();
         assert_eq!(
             lines.len(),
@@ -56,6 +56,17 @@ impl Run {
         );
         lines[0]
     }
+}
+
+/// A periodic progress line (`--progress=plain`, the default off a terminal): `pgferry: 2/3 tables, ...`.
+pub(crate) fn is_progress_line(line: &str) -> bool {
+    line.strip_prefix("pgferry: ")
+        .and_then(|rest| rest.split_once(" tables, "))
+        .is_some_and(|(counts, _)| {
+            counts
+                .split_once('/')
+                .is_some_and(|(a, b)| a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok())
+        })
 }
 
 /// A clean environment for the binary: no `PG*` variables and a HOME of its own (so no `~/.pgpass`,

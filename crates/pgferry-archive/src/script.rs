@@ -52,8 +52,12 @@ pub struct ScriptOptions {
     /// `--quote-all-identifiers`: quote every identifier the writer prints (owners, schemas, ...).
     pub quote_all_identifiers: bool,
     /// `--disable-triggers`: in a data-only script, wrap each table's data in `ALTER TABLE ... DISABLE
-    /// TRIGGER ALL` / `ENABLE TRIGGER ALL`, run as the session's initial (super)user.
+    /// TRIGGER ALL` / `ENABLE TRIGGER ALL`, run as [`superuser`](Self::superuser).
     pub disable_triggers: bool,
+    /// `-S`/`--superuser`: the user `--disable-triggers` switches to (`SET SESSION AUTHORIZATION`) to disable
+    /// and enable triggers; `None` for the session's initial user (`SET SESSION AUTHORIZATION DEFAULT`), which
+    /// is then assumed to be a superuser. Nothing else uses it, as in pg_dump and pg_restore.
+    pub superuser: Option<String>,
 }
 
 impl ScriptOptions {
@@ -547,12 +551,13 @@ impl ScriptWriter<'_> {
     }
 
     /// `--disable-triggers` in a data-only script: `ALTER TABLE ... DISABLE|ENABLE TRIGGER ALL` around a
-    /// table's data, as the initial session user (pg_restore's superuser).
+    /// table's data, as the `-S` superuser, or else the initial session user.
     fn set_triggers(&mut self, entry: &TocEntry, action: &str) -> io::Result<()> {
         if self.options.schema || !self.options.disable_triggers {
             return Ok(());
         }
-        self.become_user("")?;
+        let options = self.options;
+        self.become_user(options.superuser.as_deref().unwrap_or_default())?;
         let table = qualified_name(self.quoter, entry.namespace.as_deref(), &entry.tag);
         write!(self.out, "ALTER TABLE {table} {action} TRIGGER ALL;\n\n")
     }

@@ -29,6 +29,9 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) async fn run(args: CheckArgs) -> i32 {
+    if let Some(message) = args.conn.usage_error() {
+        return exit::Stop::Usage(message).report();
+    }
     let config = match args.conn.resolve() {
         Ok(config) => config,
         Err(error) => return report_error(args.json, &error.to_string()),
@@ -43,7 +46,7 @@ pub(crate) async fn run(args: CheckArgs) -> i32 {
     if args.json {
         let mut value = serde_json::to_value(&report).unwrap_or_default();
         value["ok"] = serde_json::Value::Bool(report.ready);
-        println!("{value}");
+        print_line(&value.to_string());
     } else {
         print_text(&report);
     }
@@ -61,10 +64,15 @@ pub(crate) async fn run(args: CheckArgs) -> i32 {
 
 fn report_error(json: bool, message: &str) -> i32 {
     if json {
-        println!("{}", serde_json::json!({ "ok": false, "error": message }));
+        print_line(&serde_json::json!({ "ok": false, "error": message }).to_string());
     }
     eprintln!("pgferry: error: {message}");
     exit::FAILURE
+}
+
+/// One line on stdout; a reader that went away (`| head`) is not an error worth a panic.
+fn print_line(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 fn print_text(report: &CheckReport) {

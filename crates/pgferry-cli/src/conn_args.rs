@@ -28,6 +28,20 @@ pub(crate) struct ConnArgs {
 }
 
 impl ConnArgs {
+    /// The database named twice, as `CONNECTION` and as `-d`: pg_dump refuses that (the second would be
+    /// ignored), and so does pgferry.
+    pub(crate) fn usage_error(&self) -> Option<String> {
+        // (The connection string is not repeated: it may hold a password.)
+        match (&self.connection, &self.dbname) {
+            (Some(_), Some(_)) => Some(
+                "too many command-line arguments: the database is given both as CONNECTION and with \
+                 -d/--dbname; give one of them"
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Resolves the flags, the environment and the files libpq reads into one configuration.
     pub(crate) fn resolve(&self) -> Result<ConnConfig, pgferry::ConfigError> {
         let overrides = Overrides {

@@ -2,6 +2,8 @@
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 use pgferry::dump::{
@@ -10,11 +12,14 @@ use pgferry::dump::{
 };
 
 use crate::conn_args::ConnArgs;
-use crate::exit;
+use crate::exit::{self, Stop};
+use crate::output::{Counting, Reporter};
+use crate::staged::StagedFile;
+use pgferry::progress::Progress;
 
 /// Arguments of `pgferry dump`.
 #[derive(Debug, Args)]
-#[command(disable_help_flag = true)]
+#[command(disable_help_flag = true, disable_version_flag = true, version)]
 pub(crate) struct DumpArgs {
     #[command(flatten)]
     conn: ConnArgs,
@@ -52,6 +57,11 @@ pub(crate) struct DumpArgs {
     #[arg(long = "no-sync")]
     no_sync: bool,
 
+    /// How output is made durable: fsync or syncfs. pgferry syncs each file it wrote (and its directory) either
+    /// way, which gives the guarantee both stand for.
+    #[arg(long = "sync-method", value_name = "METHOD")]
+    sync_method: Option<String>,
+
     /// Dump only the object definitions, not data.
     #[arg(short = 's', long = "schema-only")]
     schema_only: bool,
@@ -68,12 +78,25 @@ pub(crate) struct DumpArgs {
     #[arg(long = "no-schema")]
     no_schema: bool,
 
+    /// Do not dump statistics (the default: pgferry does not dump statistics yet, and pg_dump 18 leaves them
+    /// out unless asked).
+    #[arg(long = "no-statistics")]
+    no_statistics: bool,
+
+    /// Dump statistics: not supported yet (refused).
+    #[arg(long = "statistics", hide = true)]
+    statistics: bool,
+
+    /// Dump only statistics: not supported yet (refused).
+    #[arg(long = "statistics-only", hide = true)]
+    statistics_only: bool,
+
     /// Include large objects (the default for whole-database dumps with data).
-    #[arg(short = 'b', long = "large-objects", alias = "blobs")]
+    #[arg(short = 'b', long = "large-objects", visible_alias = "blobs")]
     large_objects: bool,
 
     /// Exclude large objects.
-    #[arg(short = 'B', long = "no-large-objects", alias = "no-blobs")]
+    #[arg(short = 'B', long = "no-large-objects", visible_alias = "no-blobs")]
     no_large_objects: bool,
 
     /// Dump sequence values even without data (with --schema-only).
@@ -99,6 +122,11 @@ pub(crate) struct DumpArgs {
     /// Disable triggers while restoring data (data-only dumps).
     #[arg(long = "disable-triggers")]
     disable_triggers: bool,
+
+    /// With --disable-triggers, disable and enable them as this superuser (SET SESSION AUTHORIZATION) rather
+    /// than as the user the script runs as (plain-text output).
+    #[arg(short = 'S', long = "superuser", value_name = "NAME")]
+    superuser: Option<String>,
 
     /// Load partitions' data through the root table of their partition tree.
     #[arg(long = "load-via-partition-root")]
@@ -220,6 +248,23 @@ pub(crate) struct DumpArgs {
     #[arg(long = "quote-all-identifiers")]
     quote_all_identifiers: bool,
 
+    /// Write function bodies as standard string literals instead of in dollar quotes.
+    #[arg(long = "disable-dollar-quoting")]
+    disable_dollar_quoting: bool,
+
+    /// Set extra_float_digits to NUM (-15..3) while dumping, instead of 3 (the most precise).
+    #[arg(
+        long = "extra-float-digits",
+        value_name = "NUM",
+        allow_negative_numbers = true
+    )]
+    extra_float_digits: Option<String>,
+
+    /// Dump in this client encoding: only UTF8, which pgferry always writes, is supported (other encodings are
+    /// refused).
+    #[arg(short = 'E', long = "encoding", value_name = "ENCODING", hide = true)]
+    encoding: Option<String>,
+
     /// Use SET SESSION AUTHORIZATION instead of ALTER ... OWNER TO.
     #[arg(long = "use-set-session-authorization")]
     use_set_session_authorization: bool,
@@ -248,47 +293,69 @@ pub(crate) struct DumpArgs {
     #[arg(long = "role", value_name = "ROLE")]
     role: Option<String>,
 
+    /// Never prompt for a password (pgferry never does: it takes passwords from the connection string,
+    /// PGPASSWORD or the password file).
+    #[arg(short = 'w', long = "no-password")]
+    no_password: bool,
+
+    /// Prompt for a password: not supported (refused; pgferry never prompts).
+    #[arg(short = 'W', long = "password", hide = true)]
+    password: bool,
+
+    /// For pg_upgrade only: not applicable (refused).
+    #[arg(long = "binary-upgrade", hide = true)]
+    binary_upgrade: bool,
+
     /// Dump through a transaction-mode connection pooler anyway.
     #[arg(long)]
     allow_pooler: bool,
 
+    #[command(flatten)]
+    pub(crate) output: crate::output::OutputArgs,
+
+    /// Print the version.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
+
     /// Print help.
-    #[arg(long, action = clap::ArgAction::Help)]
+    #[arg(short = '?', long, action = clap::ArgAction::Help)]
     help: Option<bool>,
 }
 
 pub(crate) async fn run(args: DumpArgs, verbose: u8) -> i32 {
     match run_inner(args, verbose).await {
         Ok(()) => exit::SUCCESS,
-        Err(message) => {
-            eprintln!("pgferry: error: {message}");
-            exit::FAILURE
-        }
+        Err(stop) => stop.report(),
     }
 }
 
-async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
-    let format = match args.format.as_str() {
+async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), Stop> {
+    // pg_dump takes the names in any case.
+    let format = match args.format.to_ascii_lowercase().as_str() {
         "p" | "plain" => None,
         "c" | "custom" => Some(ArchiveFormat::Custom),
         "d" | "directory" => Some(ArchiveFormat::Directory),
         "t" | "tar" => Some(ArchiveFormat::Tar),
         other => {
-            return Err(format!(
+            return Err(Stop::usage(format!(
                 "invalid output format \"{other}\" specified (use p, c, d or t)"
-            ))
+            )))
         }
     };
+    if let Some(message) = args.conn.usage_error() {
+        return Err(Stop::Usage(message));
+    }
+    refuse_unsupported(&args, format)?;
     if args.jobs.is_some_and(|jobs| jobs > 1) && !args.include_foreign_data.is_empty() {
         // pg_dump refuses this before it looks at the format (--filter patterns are checked in build_options).
-        return Err(FOREIGN_DATA_WITH_JOBS.to_owned());
+        return Err(Stop::usage(FOREIGN_DATA_WITH_JOBS));
     }
     let jobs = match args.jobs {
         Some(jobs) if (1..=MAX_JOBS).contains(&jobs) => jobs as usize,
         Some(jobs) => {
-            return Err(format!(
+            return Err(Stop::usage(format!(
                 "-j/--jobs must be in range 1..{MAX_JOBS}, not {jobs}"
-            ))
+            )))
         }
         None => 1,
     };
@@ -298,46 +365,73 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
             Some(ArchiveFormat::Directory | ArchiveFormat::Custom)
         )
     {
-        return Err(
-            "parallel dumps (-j) write the directory format (-Fd) or the custom format (-Fc)"
-                .to_owned(),
-        );
+        return Err(Stop::usage(
+            "parallel dumps (-j) write the directory format (-Fd) or the custom format (-Fc)",
+        ));
     }
     let archive_version = match &args.archive_version {
         Some(text) => {
             if format.is_none() {
-                return Err("--archive-version applies to archives (-Fc, -Fd, -Ft)".to_owned());
+                return Err(Stop::usage(
+                    "--archive-version applies to archives (-Fc, -Fd, -Ft)",
+                ));
             }
-            Some(parse_archive_version(text)?)
+            Some(parse_archive_version(text).map_err(Stop::Usage)?)
         }
         None => None,
     };
     if args.if_exists && !args.clean {
-        return Err("option --if-exists requires option -c/--clean".to_owned());
+        return Err(Stop::usage("option --if-exists requires option -c/--clean"));
     }
     let compression = match &args.compress {
-        Some(spec) => Some(parse_compression(spec).map_err(|e| e.to_string())?),
+        Some(spec) => Some(parse_compression(spec).map_err(|e| Stop::usage(e.to_string()))?),
         None => None,
     };
     if format.is_none() && compression.is_some_and(|c| c != Compression::NONE) {
-        return Err("compressed plain output is not implemented yet".to_owned());
+        return Err(Stop::usage(
+            "compressed plain output is not implemented yet (use -Fc, -Fd or -Ft, or pipe the script into a \
+             compressor)",
+        ));
+    }
+    if format == Some(ArchiveFormat::Directory) && args.file.is_none() {
+        return Err(Stop::usage(
+            "option -F d requires an output directory (-f DIR)",
+        ));
+    }
+    let mut options = build_options(&args)?;
+    if format.is_some() {
+        warn_plain_only(&args);
+    } else {
+        options.script.superuser = args.superuser.clone();
+        let triggers_disabled = args.disable_triggers && !options.plan.schema;
+        if args.superuser.is_some() && !triggers_disabled {
+            eprintln!(
+                "pgferry: warning: -S/--superuser is used only with --disable-triggers in a data-only dump"
+            );
+        }
+    }
+    let archive = format.map(|format| ArchiveOptions {
+        format,
+        compression,
+        version: archive_version,
+        sync: !args.no_sync,
+        jobs,
+    });
+    if let Some(archive) = &archive {
+        archive.validate().map_err(|e| Stop::usage(e.to_string()))?;
     }
     let config = args.conn.resolve().map_err(|e| e.to_string())?;
-    let options = build_options(&args)?;
 
-    let summary = match format {
-        Some(format) => {
-            let archive = ArchiveOptions {
-                format,
-                compression,
-                version: archive_version,
-                sync: !args.no_sync,
-                jobs,
-            };
-            dump_archive(&config, &options, &archive, args.file.as_deref()).await?
-        }
-        None => dump_plain(&config, &options, args.file.as_deref()).await?,
+    let progress = Progress::new();
+    options.progress = Some(Arc::clone(&progress));
+    let reporter = Reporter::start(&args.output, progress, false);
+    let streamed = Arc::new(AtomicU64::new(0));
+    let file = args.file.as_deref();
+    let summary = match &archive {
+        Some(archive) => dump_archive(&config, &options, archive, file, &streamed).await?,
+        None => dump_plain(&config, &options, file, &streamed).await?,
     };
+    reporter.finish(Some(written_size(file, &streamed)), true)?;
     if verbose > 0 {
         eprintln!(
             "pgferry: dumped {} TOC entries; the catalog read took {} queries (and {} statements to lock tables)",
@@ -345,6 +439,94 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// pg_dump's options pgferry does not implement (yet, or at all), refused before anything runs; and options
+/// whose values are checked before anything runs.
+fn refuse_unsupported(args: &DumpArgs, format: Option<ArchiveFormat>) -> Result<(), Stop> {
+    if args.password {
+        return Err(Stop::usage(
+            "option -W/--password is not supported: pgferry never prompts for a password; give it in the \
+             connection string, in PGPASSWORD or in the password file (~/.pgpass)",
+        ));
+    }
+    if args.binary_upgrade {
+        return Err(Stop::usage(
+            "option --binary-upgrade is for pg_upgrade only, which runs pg_dump itself; pgferry does not \
+             support it",
+        ));
+    }
+    if args.statistics || args.statistics_only {
+        let option = if args.statistics_only {
+            "--statistics-only"
+        } else {
+            "--statistics"
+        };
+        return Err(Stop::usage(format!(
+            "option {option} is not supported yet: pgferry does not dump statistics (pg_dump 18 leaves them \
+             out by default too; run ANALYZE after restoring)"
+        )));
+    }
+    if let Some(encoding) = &args.encoding {
+        if !is_utf8_name(encoding) {
+            return Err(Stop::usage(format!(
+                "option -E/--encoding {encoding} is not supported yet: pgferry dumps in UTF8 only (-E UTF8)"
+            )));
+        }
+    }
+    if let Some(method) = &args.sync_method {
+        if method != "fsync" && method != "syncfs" {
+            return Err(Stop::usage(format!(
+                "unrecognized sync method: {method} (use fsync or syncfs)"
+            )));
+        }
+    }
+    if format.is_some() {
+        if args.restrict_key.is_some() {
+            return Err(Stop::usage(
+                "option --restrict-key can only be used with --format=plain",
+            ));
+        }
+        if args.superuser.is_some() {
+            return Err(Stop::usage(
+                "option -S/--superuser applies to plain-text output only: give it to pgferry restore when \
+                 restoring the archive",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is UTF8 as PostgreSQL spells its names (case and punctuation do not matter).
+fn is_utf8_name(name: &str) -> bool {
+    let folded: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    folded == "utf8" || folded == "unicode"
+}
+
+/// pg_dump ignores these options when it writes an archive (pg_restore takes them instead); pgferry says so.
+fn warn_plain_only(args: &DumpArgs) {
+    let ignored = [
+        (args.clean, "-c/--clean"),
+        (args.if_exists, "--if-exists"),
+        (args.create, "-C/--create"),
+        (args.no_owner, "-O/--no-owner"),
+        (args.disable_triggers, "--disable-triggers"),
+        (
+            args.use_set_session_authorization,
+            "--use-set-session-authorization",
+        ),
+        (args.no_table_access_method, "--no-table-access-method"),
+    ];
+    for (_, option) in ignored.iter().filter(|(given, _)| *given) {
+        eprintln!(
+            "pgferry: warning: {option} applies to plain-text output; an archive records no such choice: \
+             give it to pgferry restore (or pg_restore) instead"
+        );
+    }
 }
 
 /// The most workers `-j` takes (pg_dump's limit on most systems).
@@ -362,41 +544,67 @@ fn parse_archive_version(text: &str) -> Result<ArchiveVersion, String> {
     }
 }
 
+/// What the dump wrote: the size of its file or directory, or what went through a pipe or device.
+fn written_size(file: Option<&Path>, streamed: &AtomicU64) -> u64 {
+    let on_disk = file.and_then(|path| {
+        let meta = std::fs::metadata(path).ok()?;
+        if meta.is_file() {
+            Some(meta.len())
+        } else if meta.is_dir() {
+            let entries = std::fs::read_dir(path).ok()?;
+            Some(
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum(),
+            )
+        } else {
+            None
+        }
+    });
+    on_disk.unwrap_or_else(|| streamed.load(Ordering::Relaxed))
+}
+
+/// A failed dump: quiet when standard output's reader went away, else the error's one line.
+fn dump_failed(error: pgferry::dump::DumpError) -> Stop {
+    Stop::from_error(&error)
+}
+
 async fn dump_archive(
     config: &pgferry::ConnConfig,
     options: &DumpOptions,
     archive: &ArchiveOptions,
     file: Option<&Path>,
-) -> Result<DumpSummary, String> {
+    streamed: &Arc<AtomicU64>,
+) -> Result<DumpSummary, Stop> {
     let run = |target| pgferry::dump::dump_archive(config, options, archive, target);
     match (archive.format, file) {
-        (ArchiveFormat::Directory, None) => {
-            Err("option -F d requires an output directory (-f DIR)".to_owned())
-        }
+        (ArchiveFormat::Directory, None) => Err(Stop::usage(
+            "option -F d requires an output directory (-f DIR)",
+        )),
         (ArchiveFormat::Directory, Some(dir)) => {
             if let Ok(mut entries) = std::fs::read_dir(dir) {
                 if entries.next().is_some() {
-                    return Err(format!(
+                    return Err(Stop::Failed(format!(
                         "could not create directory \"{}\": the directory exists and is not empty",
                         dir.display()
-                    ));
+                    )));
                 }
             } else if dir.exists() {
-                return Err(format!(
+                return Err(Stop::Failed(format!(
                     "could not create directory \"{}\": it exists and is not a directory",
                     dir.display()
-                ));
+                )));
             }
             run(ArchiveTarget::Directory(dir.to_owned()))
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(dump_failed)
         }
         (_, Some(path)) if is_regular_or_missing(path) => {
             let staged = StagedFile::create(path)?;
             let file = staged.file.try_clone().map_err(|e| e.to_string())?;
-            let summary = run(ArchiveTarget::File(file))
-                .await
-                .map_err(|e| e.to_string())?;
+            let summary = run(ArchiveTarget::File(file)).await.map_err(dump_failed)?;
             staged.commit()?;
             Ok(summary)
         }
@@ -405,13 +613,18 @@ async fn dump_archive(
                 .write(true)
                 .open(path)
                 .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-            run(ArchiveTarget::Stream(Box::new(file)))
-                .await
-                .map_err(|e| e.to_string())
-        }
-        (_, None) => run(ArchiveTarget::Stream(Box::new(std::io::stdout())))
+            run(ArchiveTarget::Stream(Box::new(Counting::new(
+                file, streamed,
+            ))))
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(dump_failed)
+        }
+        (_, None) => run(ArchiveTarget::Stream(Box::new(Counting::new(
+            std::io::stdout(),
+            streamed,
+        ))))
+        .await
+        .map_err(dump_failed),
     }
 }
 
@@ -419,7 +632,8 @@ async fn dump_plain(
     config: &pgferry::ConnConfig,
     options: &DumpOptions,
     file: Option<&Path>,
-) -> Result<DumpSummary, String> {
+    streamed: &Arc<AtomicU64>,
+) -> Result<DumpSummary, Stop> {
     match file {
         // A regular file (or a new one) is written under a temporary name and renamed when complete; a
         // device or a pipe (-f /dev/null, -f /dev/stdout, a FIFO) is written as it is.
@@ -428,7 +642,7 @@ async fn dump_plain(
             let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
             let summary = pgferry::dump::dump(config, options, &mut writer)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(dump_failed)?;
             writer
                 .flush()
                 .map_err(|e| format!("could not write {}: {e}", path.display()))?;
@@ -441,20 +655,26 @@ async fn dump_plain(
                 .write(true)
                 .open(path)
                 .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-            let mut writer = BufWriter::new(file);
+            let mut writer = BufWriter::new(Counting::new(file, streamed));
             let summary = pgferry::dump::dump(config, options, &mut writer)
                 .await
-                .map_err(|e| e.to_string())?;
-            writer
-                .flush()
-                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+                .map_err(dump_failed)?;
+            writer.flush().map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Stop::BrokenPipe,
+                _ => Stop::Failed(format!("could not write {}: {e}", path.display())),
+            })?;
             Ok(summary)
         }
         None => {
-            let mut writer = BufWriter::new(std::io::stdout());
-            pgferry::dump::dump(config, options, &mut writer)
+            let mut writer = BufWriter::new(Counting::new(std::io::stdout(), streamed));
+            let summary = pgferry::dump::dump(config, options, &mut writer)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(dump_failed)?;
+            writer.flush().map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Stop::BrokenPipe,
+                _ => Stop::Failed(format!("could not write to standard output: {e}")),
+            })?;
+            Ok(summary)
         }
     }
 }
@@ -463,7 +683,9 @@ async fn dump_plain(
 const FOREIGN_DATA_WITH_JOBS: &str =
     "option --include-foreign-data is not supported with parallel backup";
 
-fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
+/// The library's options; a filter file that cannot be read or parsed is a failure, anything else wrong a
+/// usage error.
+fn build_options(args: &DumpArgs) -> Result<DumpOptions, Stop> {
     let mut options = DumpOptions::default();
     let mut filter = crate::filter::FilterPatterns::default();
     for path in &args.filter {
@@ -525,10 +747,12 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
         (args.data_only && args.clean, "-c/--clean", "-a/--data-only"),
     ];
     if let Some((_, a, b)) = conflicts.iter().find(|(clash, _, _)| *clash) {
-        return Err(format!("options {a} and {b} cannot be used together"));
+        return Err(Stop::usage(format!(
+            "options {a} and {b} cannot be used together"
+        )));
     }
     if args.jobs.is_some_and(|jobs| jobs > 1) && !options.include_foreign_data.is_empty() {
-        return Err(FOREIGN_DATA_WITH_JOBS.to_owned());
+        return Err(Stop::usage(FOREIGN_DATA_WITH_JOBS));
     }
     let mut rows_per_insert = 0usize;
     if args.inserts || args.column_inserts {
@@ -537,19 +761,22 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     if let Some(text) = &args.rows_per_insert {
         rows_per_insert = match text.trim().parse::<i64>() {
             Ok(n) if (1..=i64::from(i32::MAX)).contains(&n) => n as usize,
-            Ok(_) => return Err("--rows-per-insert must be in range 1..2147483647".to_owned()),
-            Err(_) => {
-                return Err(format!(
-                    "invalid value \"{text}\" for option --rows-per-insert"
+            Ok(_) => {
+                return Err(Stop::usage(
+                    "--rows-per-insert must be in range 1..2147483647",
                 ))
+            }
+            Err(_) => {
+                return Err(Stop::usage(format!(
+                    "invalid value \"{text}\" for option --rows-per-insert"
+                )))
             }
         };
     }
     if args.on_conflict_do_nothing && rows_per_insert == 0 {
-        return Err(
-            "option --on-conflict-do-nothing requires option --inserts, --rows-per-insert, or --column-inserts"
-                .to_owned(),
-        );
+        return Err(Stop::usage(
+            "option --on-conflict-do-nothing requires option --inserts, --rows-per-insert, or --column-inserts",
+        ));
     }
     options.data.rows_per_insert = rows_per_insert;
     options.data.column_inserts = args.column_inserts;
@@ -580,6 +807,7 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     plan.no_toast_compression = args.no_toast_compression;
     plan.no_policies = args.no_policies;
     plan.quote_all_identifiers = args.quote_all_identifiers;
+    plan.disable_dollar_quoting = args.disable_dollar_quoting;
     plan.database_entries = args.create;
     if !args.sections.is_empty() {
         let mut sections = Sections {
@@ -593,9 +821,9 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
                 "data" => sections.data = true,
                 "post-data" => sections.post_data = true,
                 other => {
-                    return Err(format!(
+                    return Err(Stop::usage(format!(
                         "invalid section name \"{other}\" (use pre-data, data or post-data)"
-                    ))
+                    )))
                 }
             }
         }
@@ -611,10 +839,17 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     options.session.enable_row_security = args.enable_row_security;
     options.session.quote_all_identifiers = args.quote_all_identifiers;
     options.session.role = args.role.clone();
+    options.session.extra_float_digits = match &args.extra_float_digits {
+        Some(text) => Some(parse_extra_float_digits(text)?),
+        None => None,
+    };
+    options.declare_utf8 = args.encoding.is_some();
 
     let restrict_key = match &args.restrict_key {
         Some(key) if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-            return Err("the restrict key may contain only letters and digits".to_owned());
+            return Err(Stop::usage(
+                "the restrict key may contain only letters and digits",
+            ));
         }
         Some(key) => key.clone(),
         None => pgferry::dump::random_restrict_key(),
@@ -635,69 +870,21 @@ fn build_options(args: &DumpArgs) -> Result<DumpOptions, String> {
     Ok(options)
 }
 
+/// `--extra-float-digits`: an integer from -15 to 3, as pg_dump takes it.
+fn parse_extra_float_digits(text: &str) -> Result<i32, Stop> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (-15..=3).contains(&n) => Ok(n as i32),
+        Ok(_) => Err(Stop::usage("--extra-float-digits must be in range -15..3")),
+        Err(_) => Err(Stop::usage(format!(
+            "invalid value \"{text}\" for option --extra-float-digits"
+        ))),
+    }
+}
+
 /// Whether `path` is a regular file or does not exist yet (so that staging and renaming is right for it).
 fn is_regular_or_missing(path: &Path) -> bool {
     match std::fs::metadata(path) {
         Ok(meta) => meta.is_file(),
         Err(_) => true,
-    }
-}
-
-/// An output file written under a temporary name in the same directory and renamed into place only when the
-/// dump succeeded, so that a failed dump never leaves a file that looks complete.
-struct StagedFile {
-    file: std::fs::File,
-    temp: PathBuf,
-    target: PathBuf,
-    committed: bool,
-}
-
-impl StagedFile {
-    fn create(target: &Path) -> Result<StagedFile, String> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = dir.join(format!(".{name}.pgferry-partial-{}", std::process::id()));
-        let file = std::fs::File::create(&temp)
-            .map_err(|e| format!("could not create {}: {e}", temp.display()))?;
-        Ok(StagedFile {
-            file,
-            temp,
-            target: target.to_owned(),
-            committed: false,
-        })
-    }
-
-    fn commit(mut self) -> Result<(), String> {
-        self.file
-            .sync_all()
-            .map_err(|e| format!("could not sync {}: {e}", self.temp.display()))?;
-        std::fs::rename(&self.temp, &self.target).map_err(|e| {
-            format!(
-                "could not rename {} to {}: {e}",
-                self.temp.display(),
-                self.target.display()
-            )
-        })?;
-        if let Some(dir) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if let Ok(dir) = std::fs::File::open(dir) {
-                let _ = dir.sync_all();
-            }
-        }
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for StagedFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
-        }
     }
 }

@@ -2,13 +2,17 @@
 
 mod check;
 mod conn_args;
+mod copy;
+mod docs;
 mod dump;
 mod exit;
 mod filter;
 mod list;
+mod output;
 mod restore;
+mod staged;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Native PostgreSQL logical backups: pg_dump and pg_restore without the client tools.
 #[derive(Debug, Parser)]
@@ -32,6 +36,15 @@ enum Command {
     List(list::ListArgs),
     /// Restore an archive into a database, or write it as a SQL script, as pg_restore does.
     Restore(Box<restore::RestoreArgs>),
+    /// Copy a database into another: schema and data, in parallel, without an intermediate file.
+    Copy(Box<copy::CopyArgs>),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions(docs::CompletionsArgs),
+    /// Write the man pages (pgferry.1, pgferry-dump.1, ...) into a directory, or pgferry.1 to stdout.
+    Man(docs::ManArgs),
+    /// Print docs/reference.md, the Markdown CLI reference generated from these definitions.
+    #[command(hide = true)]
+    Reference(docs::ReferenceArgs),
 }
 
 fn main() {
@@ -50,6 +63,10 @@ fn main() {
             Command::Dump(args) => dump::run(*args, cli.verbose).await,
             Command::List(args) => list::run(args),
             Command::Restore(args) => restore::run(*args).await,
+            Command::Copy(args) => copy::run(*args).await,
+            Command::Completions(args) => docs::completions(args, Cli::command()),
+            Command::Man(args) => docs::man(args, Cli::command()),
+            Command::Reference(args) => docs::reference(args, Cli::command()),
         }
     });
     // Connection tasks may still be winding down; they hold nothing worth waiting for.

@@ -2,20 +2,23 @@
 
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
-use pgferry::archive::{Archive, ReadError};
+use pgferry::archive::{Archive, ArchiveFormat, ReadError};
 use pgferry::restore::{
     data_sizes, restore_archive, restore_archive_parallel, select, write_script, RestoreError,
     RestoreOptions, ScriptOptions, SelectOptions,
 };
 
 use crate::conn_args::ConnArgs;
-use crate::exit;
+use crate::exit::{self, Stop};
+use crate::output::Reporter;
+use pgferry::progress::Progress;
 
 /// Arguments of `pgferry restore`.
 #[derive(Debug, Args)]
-#[command(disable_help_flag = true)]
+#[command(disable_help_flag = true, disable_version_flag = true, version)]
 pub(crate) struct RestoreArgs {
     /// The archive: a custom or tar file, a directory archive, or standard input when left out.
     #[arg(value_name = "ARCHIVE")]
@@ -185,6 +188,11 @@ pub(crate) struct RestoreArgs {
     #[arg(long = "disable-triggers")]
     disable_triggers: bool,
 
+    /// With --disable-triggers, disable and enable them as this superuser (SET SESSION AUTHORIZATION) rather
+    /// than as the user the restore connects as.
+    #[arg(short = 'S', long = "superuser", value_name = "NAME")]
+    superuser: Option<String>,
+
     /// Restore with row security on (only rows policies allow).
     #[arg(long = "enable-row-security")]
     enable_row_security: bool,
@@ -205,9 +213,25 @@ pub(crate) struct RestoreArgs {
     #[arg(short = 'j', long = "jobs", value_name = "NUM")]
     jobs: Option<u32>,
 
+    /// Never prompt for a password (pgferry never does: it takes passwords from the connection string,
+    /// PGPASSWORD or the password file).
+    #[arg(short = 'w', long = "no-password")]
+    no_password: bool,
+
+    /// Prompt for a password: not supported (refused; pgferry never prompts).
+    #[arg(short = 'W', long = "password", hide = true)]
+    password: bool,
+
+    /// Print the version.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
+
     /// Print help.
-    #[arg(long, action = clap::ArgAction::Help)]
+    #[arg(short = '?', long, action = clap::ArgAction::Help)]
     help: Option<bool>,
+
+    #[command(flatten)]
+    pub(crate) output: crate::output::OutputArgs,
 }
 
 /// Where the dump comes from: a path (a file or a directory archive), or standard input with its first bytes
@@ -275,6 +299,12 @@ fn restore_error(error: RestoreError, archive: &str) -> String {
     }
 }
 
+/// Why writing a script failed: the message, and whether the cause was a reader that went away.
+struct ScriptFailure {
+    broken_pipe: bool,
+    message: String,
+}
+
 /// Writes the script to `out`; an error of reading the archive names it (and is not called a write error).
 fn write_script_to(
     archive: &mut Archive,
@@ -282,49 +312,93 @@ fn write_script_to(
     script: &ScriptOptions,
     mut out: impl Write,
     name: &str,
-) -> Result<(), String> {
+) -> Result<(), ScriptFailure> {
     write_script(archive, toc, script, &mut out)
         .and_then(|()| out.flush().map_err(RestoreError::Write))
-        .map_err(|e| restore_error(e, name))
+        .map_err(|e| ScriptFailure {
+            broken_pipe: matches!(&e, RestoreError::Write(error) if error.kind() == io::ErrorKind::BrokenPipe),
+            message: restore_error(e, name),
+        })
+}
+
+/// Options a plain SQL script cannot honour: it runs as it is, statement by statement, so nothing can be
+/// selected, left out or rewritten (pg_restore refuses such input altogether). The flags pgferry's script
+/// runner does take are `-d` and the connection options, `-1`, `-e`, `-w` and `-j 1`.
+fn options_needing_an_archive(args: &RestoreArgs) -> Vec<&'static str> {
+    let given = [
+        (args.format.is_some(), "-F"),
+        (args.list, "-l"),
+        (args.use_list.is_some(), "-L"),
+        (!args.schemas.is_empty(), "-n"),
+        (!args.exclude_schemas.is_empty(), "-N"),
+        (!args.tables.is_empty(), "-t"),
+        (!args.indexes.is_empty(), "-I"),
+        (!args.functions.is_empty(), "-P"),
+        (!args.triggers.is_empty(), "-T"),
+        (!args.sections.is_empty(), "--section"),
+        (args.data_only, "-a"),
+        (args.schema_only, "-s"),
+        (args.no_data, "--no-data"),
+        (args.no_schema, "--no-schema"),
+        (args.statistics_only, "--statistics-only"),
+        (args.no_statistics, "--no-statistics"),
+        (args.statistics, "--statistics"),
+        (args.strict_names, "--strict-names"),
+        (!args.filter.is_empty(), "--filter"),
+        (args.clean, "-c"),
+        (args.if_exists, "--if-exists"),
+        (args.create, "-C"),
+        (
+            args.no_data_for_failed_tables,
+            "--no-data-for-failed-tables",
+        ),
+        (args.transaction_size.is_some(), "--transaction-size"),
+        (args.no_owner, "-O"),
+        (args.no_privileges, "-x"),
+        (args.no_comments, "--no-comments"),
+        (args.no_publications, "--no-publications"),
+        (args.no_subscriptions, "--no-subscriptions"),
+        (args.no_security_labels, "--no-security-labels"),
+        (args.no_policies, "--no-policies"),
+        (args.no_tablespaces, "--no-tablespaces"),
+        (args.no_table_access_method, "--no-table-access-method"),
+        (args.disable_triggers, "--disable-triggers"),
+        (args.superuser.is_some(), "-S"),
+        (args.enable_row_security, "--enable-row-security"),
+        (
+            args.use_set_session_authorization,
+            "--use-set-session-authorization",
+        ),
+        (args.role.is_some(), "--role"),
+        (args.restrict_key.is_some(), "--restrict-key"),
+    ];
+    given
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect()
 }
 
 /// Runs a plain SQL script into the database, as psql does with pg_dump's scripts.
-async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
+async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
     use pgferry::restore::sql::{run_script, RunOptions};
     let Some(dbname) = &args.dbname else {
-        return Err(
+        return Err(Stop::usage(
             "the input is a plain SQL script, not an archive: restore it with -d DBNAME (-f and -l need an \
-             archive)"
-                .to_owned(),
-        );
+             archive)",
+        ));
     };
-    let selects = !(args.schemas.is_empty()
-        && args.exclude_schemas.is_empty()
-        && args.tables.is_empty()
-        && args.indexes.is_empty()
-        && args.functions.is_empty()
-        && args.triggers.is_empty()
-        && args.sections.is_empty()
-        && args.use_list.is_none()
-        && args.filter.is_empty())
-        || args.list
-        || args.transaction_size.is_some()
-        || args.no_data_for_failed_tables
-        || args.data_only
-        || args.schema_only
-        || args.clean
-        || args.create
-        || args.no_owner
-        || args.no_privileges;
-    if selects {
-        return Err(
-            "the input is a plain SQL script, which runs as it is: listing, selection and rewriting options \
-             (-l, -n, -t, -L, --section, --transaction-size, -a, -s, -c, -C, -O, -x, ...) need an archive"
-                .to_owned(),
-        );
+    let refused = options_needing_an_archive(args);
+    if !refused.is_empty() {
+        return Err(Stop::usage(format!(
+            "the input is a plain SQL script, which runs as it is: {} need an archive",
+            refused.join(", ")
+        )));
     }
     if args.jobs.is_some_and(|j| j > 1) {
-        return Err("a plain SQL script runs on one connection: use -j 1".to_owned());
+        return Err(Stop::usage(
+            "a plain SQL script runs on one connection: use -j 1",
+        ));
     }
     let conn = ConnArgs {
         connection: None,
@@ -359,7 +433,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
             "pgferry: warning: errors ignored on restore: {}",
             summary.errors
         );
-        return Ok(exit::FAILURE);
+        return Ok(exit::ERRORS_IGNORED);
     }
     Ok(exit::SUCCESS)
 }
@@ -367,10 +441,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, String> {
 pub(crate) async fn run(args: RestoreArgs) -> i32 {
     match run_inner(args).await {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("pgferry: error: {message}");
-            exit::FAILURE
-        }
+        Err(stop) => stop.report(),
     }
 }
 
@@ -385,7 +456,9 @@ fn read_text(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", path.display()))
 }
 
-fn select_options(args: &RestoreArgs) -> Result<SelectOptions, String> {
+/// The selection: bad section names are usage errors, filter and list files that cannot be read or parsed
+/// failures.
+fn select_options(args: &RestoreArgs) -> Result<SelectOptions, Stop> {
     let mut options = SelectOptions {
         schemas: args.schemas.clone(),
         exclude_schemas: args.exclude_schemas.clone(),
@@ -411,7 +484,9 @@ fn select_options(args: &RestoreArgs) -> Result<SelectOptions, String> {
         ..SelectOptions::default()
     };
     for section in &args.sections {
-        options.add_section(section).map_err(|e| e.to_string())?;
+        options
+            .add_section(section)
+            .map_err(|e| Stop::usage(e.to_string()))?;
     }
     for path in &args.filter {
         let text = read_text(path)?;
@@ -426,61 +501,143 @@ fn select_options(args: &RestoreArgs) -> Result<SelectOptions, String> {
     Ok(options)
 }
 
-async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
+/// The format `-F` names: pg_restore looks at its first letter only, in either case.
+fn asked_format(text: &str) -> Option<ArchiveFormat> {
+    match text.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('c') => Some(ArchiveFormat::Custom),
+        Some('d') => Some(ArchiveFormat::Directory),
+        Some('t') => Some(ArchiveFormat::Tar),
+        _ => None,
+    }
+}
+
+fn format_name(format: ArchiveFormat) -> &'static str {
+    match format {
+        ArchiveFormat::Custom => "custom",
+        ArchiveFormat::Directory => "directory",
+        ArchiveFormat::Tar => "tar",
+        ArchiveFormat::Plain => "plain",
+    }
+}
+
+/// Refusals of the command line alone, before any input is read.
+fn check_usage(args: &RestoreArgs) -> Result<(), Stop> {
     if let Some(format) = &args.format {
-        if !matches!(
-            format.as_str(),
-            "c" | "custom" | "d" | "directory" | "t" | "tar"
-        ) {
-            return Err(format!(
+        if asked_format(format).is_none() {
+            return Err(Stop::usage(format!(
                 "unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\""
-            ));
+            )));
         }
     }
-    if args.dbname.is_some() && args.file.is_some() {
-        return Err("options -d/--dbname and -f/--file cannot be used together".to_owned());
+    if args.password {
+        return Err(Stop::usage(
+            "option -W/--password is not supported: pgferry never prompts for a password; give it in the \
+             connection string, in PGPASSWORD or in the password file (~/.pgpass)",
+        ));
+    }
+    let conflicts = [
+        (
+            args.dbname.is_some() && args.file.is_some(),
+            "-d/--dbname",
+            "-f/--file",
+        ),
+        (
+            args.dbname.is_some() && args.restrict_key.is_some(),
+            "-d/--dbname",
+            "--restrict-key",
+        ),
+        (args.clean && args.data_only, "-c/--clean", "-a/--data-only"),
+        (
+            args.create && args.single_transaction,
+            "-C/--create",
+            "-1/--single-transaction",
+        ),
+        (
+            args.single_transaction && args.transaction_size.is_some(),
+            "-1/--single-transaction",
+            "--transaction-size",
+        ),
+    ];
+    if let Some((_, a, b)) = conflicts.iter().find(|(clash, _, _)| *clash) {
+        return Err(Stop::usage(format!(
+            "options {a} and {b} cannot be used together"
+        )));
     }
     if args.dbname.is_none() && args.file.is_none() && !args.list {
-        return Err("one of -d/--dbname and -f/--file must be specified".to_owned());
-    }
-    if args.clean && args.data_only {
-        return Err("options -c/--clean and -a/--data-only cannot be used together".to_owned());
+        return Err(Stop::usage(
+            "one of -d/--dbname and -f/--file must be specified",
+        ));
     }
     if args.if_exists && !args.clean {
-        return Err("option --if-exists requires option -c/--clean".to_owned());
+        return Err(Stop::usage("option --if-exists requires option -c/--clean"));
+    }
+    if args.jobs == Some(0) {
+        return Err(Stop::usage(format!(
+            "-j/--jobs must be in range 1..{}",
+            i32::MAX
+        )));
     }
     if args.single_transaction && args.jobs.is_some_and(|j| j > 1) {
-        return Err("cannot specify both --single-transaction and multiple jobs".to_owned());
+        return Err(Stop::usage(
+            "cannot specify both --single-transaction and multiple jobs",
+        ));
     }
+    let from_stdin = args.archive.as_deref().is_none_or(|p| p.as_os_str() == "-");
+    if args.jobs.is_some_and(|j| j > 1) && from_stdin && args.dbname.is_some() {
+        return Err(Stop::usage(
+            "parallel restore (-j) reads the archive on several connections and cannot read it from \
+             standard input: give the archive's path, or use -j 1",
+        ));
+    }
+    Ok(())
+}
+
+/// Where a listing (`-l`) goes: `-f FILE`, or standard output.
+fn write_listing(
+    args: &RestoreArgs,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Stop> {
+    match args.file.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| Stop::Failed(format!("could not write {}: {e}", path.display())))
+        }
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            match write(&mut out).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // A reader that stopped early (`pgferry restore -l x | head`) is not a failure.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Stop::Failed(format!("could not write the listing: {e}"))),
+            }
+        }
+    }
+}
+
+async fn run_inner(args: RestoreArgs) -> Result<i32, Stop> {
+    check_usage(&args)?;
     let jobs = args.jobs.unwrap_or(1).max(1) as usize;
     let archive_path = args.archive.clone().filter(|p| p.as_os_str() != "-");
-    if jobs > 1 && archive_path.is_none() && args.dbname.is_some() {
-        return Err(
-            "parallel restore (-j) reads the archive on several connections and cannot read it from \
-             standard input: give the archive's path, or use -j 1"
-                .to_owned(),
-        );
-    }
     let transaction_size = match &args.transaction_size {
         Some(text) => match text.trim().parse::<usize>() {
             Ok(n) if n > 0 && n <= i32::MAX as usize => n,
             _ => {
-                return Err(format!(
+                return Err(Stop::usage(format!(
                     "--transaction-size must be in range 1..{}",
                     i32::MAX
-                ))
+                )))
             }
         },
         None => 0,
     };
-    if transaction_size > 0 && args.single_transaction {
-        return Err(
-            "options -1/--single-transaction and --transaction-size cannot be used together"
-                .to_owned(),
-        );
-    }
     let select_options = select_options(&args)?;
-    select_options.content().map_err(|e| e.to_string())?;
+    select_options
+        .content()
+        .map_err(|e| Stop::usage(e.to_string()))?;
 
     // A plain SQL script (what pg_dump -Fp writes) is run as psql would run it.
     let input = Input::open(args.archive.as_deref())?;
@@ -501,7 +658,24 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
             .map_err(|e| format!("{name}: {e}")),
     };
     let mut archive = opened?;
+    if let Some(asked) = args.format.as_deref().and_then(asked_format) {
+        // The format is detected; a -F that says otherwise is refused, as pg_restore fails to read it.
+        if archive.format() != asked {
+            return Err(Stop::Failed(format!(
+                "{name} is a {} archive, not the {} format -F {} asks for",
+                format_name(archive.format()),
+                format_name(asked),
+                args.format.as_deref().unwrap_or_default()
+            )));
+        }
+    }
     let full_toc = archive.toc().clone();
+    tracing::info!(
+        "{name}: a {} archive, version {}, {} entries",
+        format_name(archive.format()),
+        archive.header().version,
+        full_toc.entries.len()
+    );
     let selection = select::select(&full_toc, &select_options).map_err(|e| e.to_string())?;
     for line in selection.ignored_lines() {
         eprintln!("pgferry: warning: {line}");
@@ -509,27 +683,29 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
     let unmatched = selection.unmatched().filter(|_| args.strict_names);
 
     if args.list {
-        // pg_restore prints the listing, then reports a name --strict-names did not find.
-        let mut out = BufWriter::new(io::stdout().lock());
-        let written = selection
-            .write_list(archive.header(), &full_toc, &mut out)
-            .and_then(|()| out.flush());
-        match written {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-            Err(e) => return Err(format!("could not write the listing: {e}")),
-        }
+        // pg_restore prints the listing (to -f FILE when given), then reports a name --strict-names did not
+        // find.
+        write_listing(&args, |out| {
+            selection.write_list(archive.header(), &full_toc, out)
+        })?;
         return match unmatched {
-            Some(error) => Err(error.to_string()),
+            Some(error) => Err(Stop::Failed(error.to_string())),
             None => Ok(exit::SUCCESS),
         };
     }
     if let Some(error) = unmatched {
-        return Err(error.to_string());
+        return Err(Stop::Failed(error.to_string()));
+    }
+    let triggers_disabled = args.disable_triggers && !selection.has_schema();
+    if args.superuser.is_some() && !triggers_disabled {
+        eprintln!(
+            "pgferry: warning: -S/--superuser is used only with --disable-triggers in a data-only restore"
+        );
     }
 
     let content = selection.content();
     let toc = selection.toc(&full_toc);
+    tracing::info!("restoring {} of the entries", toc.entries.len());
     let mut script = ScriptOptions {
         schema: content.schema,
         data: content.data,
@@ -550,6 +726,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
         quote_all_identifiers: false,
         // pg_restore disables triggers only when no definitions are restored.
         disable_triggers: args.disable_triggers && !selection.has_schema(),
+        superuser: args.superuser.clone(),
     };
     if !selection.has_schema() {
         script.schema = false;
@@ -565,11 +742,20 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
             let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
             let written = if path.as_os_str() == "-" {
                 let out = BufWriter::new(io::stdout().lock());
-                write_script_to(&mut archive, &toc, &script, out, &name)
+                write_script_to(&mut archive, &toc, &script, out, &name).map_err(|e| {
+                    // The reader of the script went away (`| head`): the script is incomplete, and the
+                    // reader knows why.
+                    if e.broken_pipe {
+                        Stop::BrokenPipe
+                    } else {
+                        Stop::Failed(e.message)
+                    }
+                })
             } else {
                 let file = std::fs::File::create(&path)
                     .map_err(|e| format!("could not open {}: {e}", path.display()))?;
                 write_script_to(&mut archive, &toc, &script, BufWriter::new(file), &name)
+                    .map_err(|e| Stop::Failed(e.message))
             };
             written.map(|()| exit::SUCCESS)
         }
@@ -582,18 +768,21 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                 username: args.username.clone(),
             };
             let config = conn.resolve().map_err(|e| e.to_string())?;
+            let progress = Progress::new();
             let options = RestoreOptions {
                 script,
                 exit_on_error: args.exit_on_error,
                 no_data_for_failed_tables: args.no_data_for_failed_tables,
+                progress: Some(Arc::clone(&progress)),
             };
+            let reporter = Reporter::start(&args.output, progress, false);
             let summary = match &archive_path {
                 Some(path) if jobs > 1 => {
                     if !archive.can_seek() {
-                        return Err(format!(
+                        return Err(Stop::Failed(format!(
                             "{}: parallel restore needs an archive it can read in any order",
                             path.display()
-                        ));
+                        )));
                     }
                     drop(archive);
                     let sizes = data_sizes(path, &full_toc);
@@ -604,6 +793,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                 _ => restore_archive(&config, archive, &toc, &options).await,
             }
             .map_err(|e| restore_error(e, &name))?;
+            reporter.finish(None, summary.errors.is_empty())?;
             for error in &summary.errors {
                 eprintln!("pgferry: error: {error}");
             }
@@ -614,7 +804,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, String> {
                     "pgferry: warning: errors ignored on restore: {}",
                     summary.errors.len()
                 );
-                Ok(exit::FAILURE)
+                Ok(exit::ERRORS_IGNORED)
             }
         }
     }

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
+use bytes::Bytes;
 use pgferry_archive::format::{ArchiveFormat, ArchiveVersion};
 use pgferry_archive::write::{
     ArchiveWriter, CustomWriter, DirectoryWriter, TarWriter, WriteError, WriteOptions,
@@ -49,7 +50,7 @@ impl std::fmt::Debug for ArchiveTarget {
 }
 
 /// Data is sent to the writer thread in chunks of about this size.
-const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the dump's task and the writer thread.
 pub(crate) const CHANNEL_DEPTH: usize = 16;
 
@@ -60,8 +61,8 @@ pub(crate) enum Message {
     Blobs(DumpId),
     /// One large object starts.
     BlobStart(Oid),
-    /// Bytes of the current stream or large object.
-    Chunk(Vec<u8>),
+    /// Bytes of the current stream or large object (a handle: a streamer hands the same chunk to its consumer).
+    Chunk(Bytes),
     /// The current large object ends.
     BlobEnd,
     /// The current stream ends.
@@ -80,7 +81,7 @@ impl ChannelOutput<'_> {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        send(self.sender, Message::Chunk(chunk)).await
+        send(self.sender, Message::Chunk(Bytes::from(chunk))).await
     }
 }
 
@@ -97,7 +98,7 @@ impl Output for ChannelOutput<'_> {
     }
 }
 
-async fn send(sender: &mpsc::Sender<Message>, message: Message) -> io::Result<()> {
+pub(crate) async fn send(sender: &mpsc::Sender<Message>, message: Message) -> io::Result<()> {
     sender
         .send(message)
         .await
@@ -156,19 +157,21 @@ pub(crate) async fn send_stream(
         sender,
         buffer: Vec::with_capacity(CHUNK),
     };
+    let counted = data.track(stream.id);
     match &stream.large_objects {
         Some(oids) => {
             send(sender, Message::Blobs(stream.id)).await?;
             for &oid in oids {
                 send(sender, Message::BlobStart(oid)).await?;
-                data.large_object_bytes(oid, &mut out).await?;
+                data.large_object_bytes(oid, &mut out, counted.as_ref())
+                    .await?;
                 out.flush().await?;
                 send(sender, Message::BlobEnd).await?;
             }
         }
         None => {
             send(sender, Message::Data(stream.id)).await?;
-            data.write(stream.id, &mut out).await?;
+            data.write(stream.id, &mut out, counted.as_ref()).await?;
             out.flush().await?;
         }
     }

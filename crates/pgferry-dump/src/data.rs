@@ -15,6 +15,7 @@ use pgferry_archive::quote::{self, Quoter};
 use pgferry_archive::{desc, DumpId, Toc, TocEntry};
 use pgferry_catalog::{Catalog, Oid, Table};
 use pgferry_conn::Session;
+use pgferry_progress::{Progress, TableProgress};
 use tokio_postgres::SimpleQueryMessage;
 
 use crate::DumpError;
@@ -108,11 +109,12 @@ pub(crate) struct DataWriter<'a> {
 }
 
 /// What every data entry reads, worked out once for all sessions.
-struct DataPlan {
+pub(crate) struct DataPlan {
     jobs: HashMap<DumpId, Planned>,
     rows_per_insert: usize,
     on_conflict_do_nothing: bool,
     std_strings: bool,
+    progress: Option<Arc<Progress>>,
 }
 
 /// One data entry's job, with what parallel workers need to schedule it.
@@ -134,6 +136,7 @@ impl<'a> DataWriter<'a> {
         toc: &Toc,
         quoter: Quoter,
         options: &DataOptions,
+        progress: Option<Arc<Progress>>,
     ) -> DataWriter<'a> {
         let mut jobs = HashMap::new();
         for entry in toc.entries.iter().filter(|e| e.had_dumper) {
@@ -177,6 +180,7 @@ impl<'a> DataWriter<'a> {
                 rows_per_insert: options.rows_per_insert.max(1),
                 on_conflict_do_nothing: options.on_conflict_do_nothing,
                 std_strings: catalog.database.std_strings,
+                progress,
             }),
         }
     }
@@ -189,9 +193,47 @@ impl<'a> DataWriter<'a> {
         }
     }
 
+    /// The data writer of `plan` on `session` (a streamer's: see [`crate::stream`]).
+    pub(crate) fn with_plan(session: &'a Session, plan: Arc<DataPlan>) -> DataWriter<'a> {
+        DataWriter { session, plan }
+    }
+
+    /// The plan, to make data writers on other sessions later ([`DataWriter::with_plan`]).
+    pub(crate) fn plan(&self) -> Arc<DataPlan> {
+        Arc::clone(&self.plan)
+    }
+
     /// How large entry `id` is: pages for table data, large objects for BLOBS (0 if unknown).
     pub(crate) fn size(&self, id: DumpId) -> i64 {
         self.plan.jobs.get(&id).map_or(0, |p| p.size)
+    }
+
+    /// What entry `id` should amount to in bytes, from its table's size on disk (0 for large objects and
+    /// unknown entries).
+    pub(crate) fn estimated_bytes(&self, id: DumpId) -> u64 {
+        self.plan.jobs.get(&id).map_or(0, estimated_bytes)
+    }
+
+    /// Tells the progress counters what the dump will read: its entries, data streams and their size on disk.
+    pub(crate) fn plan_progress(&self, toc: &Toc) {
+        if let Some(progress) = &self.plan.progress {
+            let estimate = self.plan.jobs.values().map(estimated_bytes).sum::<u64>();
+            progress.plan(toc.entries.len(), self.plan.jobs.len(), Some(estimate));
+            progress.phase(pgferry_progress::Phase::Data);
+        }
+    }
+
+    /// Starts counting entry `id`'s data, when the dump reports progress.
+    pub(crate) fn track(&self, id: DumpId) -> Option<TableProgress> {
+        let progress = self.plan.progress.as_ref()?;
+        let planned = self.plan.jobs.get(&id)?;
+        let name = match &planned.job {
+            Job::Copy { table, .. } => table.as_str(),
+            Job::Inserts(job) => job.table.as_str(),
+            Job::LargeObjects(_) => "large objects",
+        };
+        let estimate = estimated_bytes(planned);
+        Some(progress.table(name, (estimate > 0).then_some(estimate)))
     }
 
     /// A parallel worker locks the table of entry `id` before reading it, without waiting: if someone asked for
@@ -233,7 +275,12 @@ impl<'a> DataWriter<'a> {
 
     /// Writes the data of entry `id` to `out`: COPY rows and the `\.` terminator, INSERT statements, or large
     /// object calls.
-    pub(crate) async fn write<O: Output>(&self, id: DumpId, out: &mut O) -> Result<(), DumpError> {
+    pub(crate) async fn write<O: Output>(
+        &self,
+        id: DumpId,
+        out: &mut O,
+        counted: Option<&TableProgress>,
+    ) -> Result<(), DumpError> {
         let Some(Planned { job, foreign, .. }) = self.plan.jobs.get(&id) else {
             return Err(DumpError::Unsupported(format!(
                 "pgferry cannot dump the data of TOC entry {id}"
@@ -244,9 +291,9 @@ impl<'a> DataWriter<'a> {
             self.setting(&allow).await?;
         }
         match job {
-            Job::Copy { table, query } => self.copy(table, query, out).await?,
-            Job::Inserts(job) => self.inserts(job, out).await?,
-            Job::LargeObjects(oids) => self.large_objects(oids, out).await?,
+            Job::Copy { table, query } => self.copy(table, query, out, counted).await?,
+            Job::Inserts(job) => self.inserts(job, out, counted).await?,
+            Job::LargeObjects(oids) => self.large_objects(oids, out, counted).await?,
         }
         if *foreign {
             self.setting(&restrict).await?;
@@ -279,6 +326,7 @@ impl<'a> DataWriter<'a> {
         &self,
         oid: Oid,
         out: &mut O,
+        counted: Option<&TableProgress>,
     ) -> Result<(), DumpError> {
         let client = self.session.client();
         let failed = |source| DumpError::Data {
@@ -301,6 +349,9 @@ impl<'a> DataWriter<'a> {
             let bytes = decode_hex(&hex).ok_or_else(|| {
                 DumpError::Unsupported(format!("large object {oid}: the server sent bad hex"))
             })?;
+            if let Some(counted) = counted {
+                counted.add_counts(0, bytes.len() as u64);
+            }
             out.put(&bytes).await?;
         }
         client
@@ -315,6 +366,7 @@ impl<'a> DataWriter<'a> {
         table: &str,
         query: &str,
         out: &mut O,
+        counted: Option<&TableProgress>,
     ) -> Result<(), DumpError> {
         tracing::debug!(table, "dumping the contents of table");
         let failed = |source| DumpError::Data {
@@ -330,13 +382,21 @@ impl<'a> DataWriter<'a> {
         pin_mut!(stream);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(failed)?;
+            if let Some(counted) = counted {
+                counted.add(&chunk);
+            }
             out.put(&chunk).await?;
         }
         out.put(b"\\.\n\n\n").await?;
         Ok(())
     }
 
-    async fn inserts<O: Output>(&self, job: &InsertJob, out: &mut O) -> Result<(), DumpError> {
+    async fn inserts<O: Output>(
+        &self,
+        job: &InsertJob,
+        out: &mut O,
+        counted: Option<&TableProgress>,
+    ) -> Result<(), DumpError> {
         tracing::debug!(
             table = job.table,
             "dumping the contents of table as INSERTs"
@@ -391,6 +451,9 @@ impl<'a> DataWriter<'a> {
                     in_statement = 0;
                 }
             }
+            if let Some(counted) = counted {
+                counted.add_counts(rows as u64, text.len() as u64);
+            }
             out.put(text.as_bytes()).await?;
             if rows == 0 {
                 break;
@@ -407,7 +470,12 @@ impl<'a> DataWriter<'a> {
         Ok(())
     }
 
-    async fn large_objects<O: Output>(&self, oids: &[Oid], out: &mut O) -> Result<(), DumpError> {
+    async fn large_objects<O: Output>(
+        &self,
+        oids: &[Oid],
+        out: &mut O,
+        counted: Option<&TableProgress>,
+    ) -> Result<(), DumpError> {
         let client = self.session.client();
         out.put(b"BEGIN;\n\n").await?;
         for &oid in oids {
@@ -433,6 +501,9 @@ impl<'a> DataWriter<'a> {
                 if hex.is_empty() {
                     break;
                 }
+                if let Some(counted) = counted {
+                    counted.add_counts(0, hex.len() as u64 / 2);
+                }
                 let prefix = if self.plan.std_strings {
                     "'\\x"
                 } else {
@@ -449,6 +520,14 @@ impl<'a> DataWriter<'a> {
         }
         out.put(b"COMMIT;\n\n").await?;
         Ok(())
+    }
+}
+
+/// What a data entry will read, from its size on disk (tables; 0 for large objects, whose size is unknown).
+fn estimated_bytes(planned: &Planned) -> u64 {
+    match planned.job {
+        Job::LargeObjects(_) => 0,
+        _ => planned.size.max(0) as u64 * 8192,
     }
 }
 

@@ -15,9 +15,11 @@ mod parallel;
 mod plain;
 mod select;
 mod session;
+mod stream;
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::sync::Arc;
 
 use pgferry_archive::quote::Quoter;
 use pgferry_archive::script::{write_script, NoData, ScriptOptions};
@@ -25,12 +27,14 @@ use pgferry_catalog::{read_catalog, Catalog, CatalogError, ReadOptions, Table};
 use pgferry_conn::pooler;
 use pgferry_conn::{ConnConfig, ConnectError, Session};
 use pgferry_plan::{PlanError, PlanOptions};
+use pgferry_progress::Progress;
 
 pub use archive::ArchiveTarget;
 pub use data::DataOptions;
 pub use pgferry_archive::format::{ArchiveFormat, ArchiveVersion, Compression};
 pub use select::{NamePattern, PatternError};
 pub use session::SessionOptions;
+pub use stream::{DataStreamer, PreparedDump, StreamOutput};
 
 /// Everything a dump needs to know.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +74,12 @@ pub struct DumpOptions {
     pub allow_pooler: bool,
     /// How table rows are written (COPY or INSERT statements).
     pub data: DataOptions,
+    /// `-E UTF8`: declare UTF8 as the script's encoding even for a SQL_ASCII database (whose bytes the server
+    /// hands over unconverted), as pg_dump -E UTF8 does. Other databases are declared UTF8 anyway: pgferry
+    /// reads everything in UTF-8.
+    pub declare_utf8: bool,
+    /// Counters for a progress report (rows and bytes per table), when someone reports it.
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// What a dump did.
@@ -156,6 +166,122 @@ pub enum DumpError {
     /// The request needs something pgferry cannot do yet.
     #[error("{0}")]
     Unsupported(String),
+    /// A server error whose cause its SQLSTATE tells (a missing privilege, a full lock table), with what to do
+    /// about it.
+    #[error("{source}; {hint}")]
+    Hinted {
+        /// What to do.
+        hint: String,
+        /// The error.
+        #[source]
+        source: Box<DumpError>,
+    },
+}
+
+impl DumpError {
+    /// The server's error behind this one, when the server sent one.
+    pub fn db_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        match self {
+            DumpError::Connect(error) => error.db_error(),
+            DumpError::Catalog(error) => error.db_error(),
+            DumpError::Session { source, .. }
+            | DumpError::Data { source, .. }
+            | DumpError::WorkerLock { source, .. } => source.as_db_error(),
+            DumpError::Worker { source, .. } | DumpError::Hinted { source, .. } => {
+                source.db_error()
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds what to do to server errors whose SQLSTATE tells the cause: a privilege `role` lacks (42501), or a
+    /// lock table too small for the tables the dump locks (53200, out of shared memory). Other errors are
+    /// returned as they are.
+    fn explained(self, role: &str) -> DumpError {
+        if matches!(
+            self,
+            DumpError::Hinted { .. } | DumpError::Connect(_) | DumpError::Pooler(_)
+        ) {
+            return self;
+        }
+        let Some(db) = self.db_error() else {
+            return self;
+        };
+        let hint = if *db.code() == tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE {
+            let table = match &self {
+                // A batch is "(one of N tables)": the server's message names the table, unqualified.
+                DumpError::Catalog(CatalogError::Lock { table, .. }) if !table.starts_with('(') => {
+                    Some(table.as_str())
+                }
+                _ => None,
+            };
+            privilege_hint(db.message(), role, table)
+        } else if *db.code() == tokio_postgres::error::SqlState::OUT_OF_MEMORY
+            && matches!(self, DumpError::Catalog(CatalogError::Lock { .. }))
+        {
+            "the dump holds a lock on every table it dumps until it ends, and the server's lock table is full: \
+             raise max_locks_per_transaction (a server restart), or dump fewer tables at once with -n/-t"
+                .to_owned()
+        } else {
+            return self;
+        };
+        DumpError::Hinted {
+            hint,
+            source: Box::new(self),
+        }
+    }
+}
+
+/// What to do when the server says `role` may not read an object (`permission denied for table x`, ...).
+/// `table` is the table the failed statement was about, qualified, when it was about one.
+fn privilege_hint(message: &str, role: &str, table: Option<&str>) -> String {
+    let grantee = pgferry_archive::quote::ident(role);
+    // The message is the server's, in English unless lc_messages says otherwise; an unknown shape gets the
+    // general advice. The server names relations without their schema.
+    let object = message
+        .strip_prefix("permission denied for ")
+        .and_then(|rest| {
+            [
+                "materialized view ",
+                "foreign table ",
+                "table ",
+                "view ",
+                "sequence ",
+                "schema ",
+                "large object ",
+            ]
+            .iter()
+            .find_map(|kind| rest.strip_prefix(kind).map(|name| (kind.trim_end(), name)))
+        });
+    let (grant, leave_out) = match object {
+        Some(("schema", name)) => (
+            format!("GRANT USAGE ON SCHEMA {name} TO {grantee}"),
+            format!("leave the schema out with -N {name}"),
+        ),
+        Some(("large object", name)) => (
+            format!("GRANT SELECT ON LARGE OBJECT {name} TO {grantee}"),
+            "leave large objects out with -B".to_owned(),
+        ),
+        Some((kind, name)) => {
+            let (target, pattern) = match table {
+                Some(table) => (table.to_owned(), table.to_owned()),
+                None => (name.to_owned(), format!("'*.{name}'")),
+            };
+            let on = if kind == "sequence" { "SEQUENCE " } else { "" };
+            (
+                format!("GRANT SELECT ON {on}{target} TO {grantee}"),
+                format!("leave it out with -T {pattern}"),
+            )
+        }
+        None => (
+            format!("a GRANT to {grantee}"),
+            "leave the object out (-N, -T, -B, or the --no-... option for its kind)".to_owned(),
+        ),
+    };
+    format!(
+        "role \"{role}\" lacks a privilege the dump needs: have it granted ({grant}), dump as a role that has it \
+         (-U, --role), or {leave_out}"
+    )
 }
 
 /// Dumps the database `config` names, writing the plain SQL script to `out`.
@@ -164,7 +290,19 @@ pub async fn dump(
     options: &DumpOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<DumpSummary, DumpError> {
-    let prepared = prepare(config, options, options.plan.clone()).await?;
+    let session = connect(config, options).await?;
+    let role = acting_role(&session, options);
+    dump_plain(session, options, out)
+        .await
+        .map_err(|e| e.explained(&role))
+}
+
+async fn dump_plain(
+    session: Session,
+    options: &DumpOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<DumpSummary, DumpError> {
+    let prepared = prepare(session, options, options.plan.clone()).await?;
     let Prepared {
         session,
         catalog,
@@ -179,13 +317,24 @@ pub async fn dump(
     script.data = plan_options.data || plan_options.sequence_data;
     script.transaction_timeout = session.server_version() >= pgferry_conn::ServerVersion::V17;
     if script.data && toc.entries.iter().any(|e| e.had_dumper) {
-        let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
+        let writer = data::DataWriter::new(
+            &session,
+            &catalog,
+            &toc,
+            quoter,
+            &options.data,
+            options.progress.clone(),
+        );
+        writer.plan_progress(&toc);
         plain::write_with_data(toc, script, &writer, out).await?;
     } else {
         write_script(&toc, &script, &mut NoData, out)?;
     }
     out.flush()?;
     session::finish(&session).await?;
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
     Ok(DumpSummary {
         entries,
         catalog_queries: catalog.query_count,
@@ -211,6 +360,40 @@ pub struct ArchiveOptions {
     pub jobs: usize,
 }
 
+impl ArchiveOptions {
+    /// Checks what can be checked before connecting: the format takes `-j`, the compression and the version
+    /// go together (tar cannot compress, lz4 and zstd need 1.15 or later). [`dump_archive`] checks the same.
+    pub fn validate(&self) -> Result<(), DumpError> {
+        self.write_options().map(|_| ())
+    }
+
+    fn write_options(&self) -> Result<pgferry_archive::write::WriteOptions, DumpError> {
+        use pgferry_archive::write::{choose_version, default_compression, WriteOptions};
+        if self.format == ArchiveFormat::Plain {
+            return Err(DumpError::Unsupported(
+                "a plain script is written with dump(), not as an archive".to_owned(),
+            ));
+        }
+        if self.jobs > 1
+            && !matches!(
+                self.format,
+                ArchiveFormat::Directory | ArchiveFormat::Custom
+            )
+        {
+            return Err(DumpError::Unsupported(
+                "parallel dumps (-j) write the directory format or the custom format".to_owned(),
+            ));
+        }
+        let compression = self
+            .compression
+            .unwrap_or_else(|| default_compression(self.format));
+        let version = choose_version(self.format, compression, self.version)?;
+        let mut write_options = WriteOptions::new(self.format, compression, Some(version))?;
+        write_options.sync = self.sync;
+        Ok(write_options)
+    }
+}
+
 impl Default for ArchiveOptions {
     fn default() -> ArchiveOptions {
         ArchiveOptions {
@@ -231,29 +414,23 @@ pub async fn dump_archive(
     archive: &ArchiveOptions,
     target: ArchiveTarget,
 ) -> Result<DumpSummary, DumpError> {
-    use pgferry_archive::write::{choose_version, default_compression, WriteOptions};
-    if archive.format == ArchiveFormat::Plain {
-        return Err(DumpError::Unsupported(
-            "a plain script is written with dump(), not as an archive".to_owned(),
-        ));
-    }
+    let write_options = archive.write_options()?;
+    let session = connect(config, options).await?;
+    let role = acting_role(&session, options);
+    write_archive(config, session, options, archive, write_options, target)
+        .await
+        .map_err(|e| e.explained(&role))
+}
+
+async fn write_archive(
+    config: &ConnConfig,
+    session: Session,
+    options: &DumpOptions,
+    archive: &ArchiveOptions,
+    write_options: pgferry_archive::write::WriteOptions,
+    target: ArchiveTarget,
+) -> Result<DumpSummary, DumpError> {
     let parallel = archive.jobs > 1;
-    if parallel
-        && !matches!(
-            archive.format,
-            ArchiveFormat::Directory | ArchiveFormat::Custom
-        )
-    {
-        return Err(DumpError::Unsupported(
-            "parallel dumps (-j) write the directory format or the custom format".to_owned(),
-        ));
-    }
-    let compression = archive
-        .compression
-        .unwrap_or_else(|| default_compression(archive.format));
-    let version = choose_version(archive.format, compression, archive.version)?;
-    let mut write_options = WriteOptions::new(archive.format, compression, Some(version))?;
-    write_options.sync = archive.sync;
     let mut plan = options.plan.clone();
     // Archives always carry the DATABASE entries: pg_restore --create uses them.
     plan.database_entries = true;
@@ -264,8 +441,16 @@ pub async fn dump_archive(
         quoter,
         entries,
         ..
-    } = prepare(config, options, plan).await?;
-    let writer = data::DataWriter::new(&session, &catalog, &toc, quoter, &options.data);
+    } = prepare(session, options, plan).await?;
+    let writer = data::DataWriter::new(
+        &session,
+        &catalog,
+        &toc,
+        quoter,
+        &options.data,
+        options.progress.clone(),
+    );
+    writer.plan_progress(&toc);
     let streams = toc.entries.iter().filter(|e| e.had_dumper).count();
     if parallel && streams > 0 {
         let workers = parallel::start_workers(
@@ -291,6 +476,9 @@ pub async fn dump_archive(
         archive::write_archive(toc, archive.format, write_options, &writer, target).await?;
     }
     session::finish(&session).await?;
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
     Ok(DumpSummary {
         entries,
         catalog_queries: catalog.query_count,
@@ -309,14 +497,28 @@ struct Prepared {
     entries: usize,
 }
 
-async fn prepare(
-    config: &ConnConfig,
-    options: &DumpOptions,
-    mut plan_options: PlanOptions,
-) -> Result<Prepared, DumpError> {
+/// Connects and refuses a transaction-mode pooler (unless allowed).
+async fn connect(config: &ConnConfig, options: &DumpOptions) -> Result<Session, DumpError> {
     let session = pgferry_conn::connect(config).await?;
     let verdict = pooler::assess(&session, config).await?;
     verdict.refuse_transaction_pooling(session.target(), options.allow_pooler)?;
+    Ok(session)
+}
+
+/// The role whose privileges the dump reads with: `--role`, or the user it logged in as.
+fn acting_role(session: &Session, options: &DumpOptions) -> String {
+    options
+        .session
+        .role
+        .clone()
+        .unwrap_or_else(|| session.user().to_owned())
+}
+
+async fn prepare(
+    session: Session,
+    options: &DumpOptions,
+    mut plan_options: PlanOptions,
+) -> Result<Prepared, DumpError> {
     session::setup(&session, &options.session).await?;
 
     plan_options.inserts = options.data.rows_per_insert > 0;
@@ -336,7 +538,7 @@ async fn prepare(
 
     let mut toc = pgferry_plan::plan(&catalog, &plan_options)?;
     filter_sections(&mut toc, plan_options.sections);
-    declare_utf8(&mut toc);
+    declare_utf8(&mut toc, options.declare_utf8);
     let quoter = Quoter {
         quote_all: plan_options.quote_all_identifiers,
     };
@@ -615,11 +817,14 @@ fn with_children(catalog: &Catalog, tables: HashSet<u32>) -> HashSet<u32> {
 /// pgferry's session reads everything (catalog text, COPY rows, INSERT values) in UTF-8, whatever the database's
 /// encoding; the script must say so, or psql would read UTF-8 bytes as, say, LATIN1 and restore them garbled.
 /// (pg_dump reads in the database's encoding and names it; for UTF-8 databases the two are the same. A
-/// SQL_ASCII server converts nothing: pgferry gets its bytes as they are, and the script says SQL_ASCII.)
-fn declare_utf8(toc: &mut pgferry_archive::Toc) {
+/// SQL_ASCII server converts nothing: pgferry gets its bytes as they are, and the script says SQL_ASCII,
+/// unless `always` (`-E UTF8`) says UTF8.)
+fn declare_utf8(toc: &mut pgferry_archive::Toc, always: bool) {
     const UTF8: &str = "UTF8";
-    if matches!(toc.header.encoding.as_str(), "" | UTF8 | "SQL_ASCII") {
-        return;
+    match toc.header.encoding.as_str() {
+        "" | UTF8 => return,
+        "SQL_ASCII" if !always => return,
+        _ => {}
     }
     toc.header.encoding = UTF8.to_owned();
     for entry in toc

@@ -57,8 +57,13 @@ pub(crate) async fn write_with_data(
             }
             Message::Data(id, done) => {
                 let ok = if failure.is_none() {
+                    let counted = data.track(id);
                     match data
-                        .write(id, &mut crate::data::SyncOutput(&mut *out))
+                        .write(
+                            id,
+                            &mut crate::data::SyncOutput(&mut *out),
+                            counted.as_ref(),
+                        )
                         .await
                     {
                         Ok(()) => true,

@@ -68,6 +68,9 @@ pub struct PlanOptions {
     pub inserts: bool,
     /// `--load-via-partition-root`: partitions' data is loaded through the root of their partition tree.
     pub load_via_partition_root: bool,
+    /// `--disable-dollar-quoting`: function bodies (and C functions' link symbols) are written as standard
+    /// string literals instead of in dollar quotes.
+    pub disable_dollar_quoting: bool,
 }
 
 impl Default for PlanOptions {
@@ -102,6 +105,7 @@ impl Default for PlanOptions {
             sequence_data: false,
             inserts: false,
             load_via_partition_root: false,
+            disable_dollar_quoting: false,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! of one entry succeed or fail together, as with pg_restore. Table data goes through `COPY ... FROM STDIN`,
 //! streamed from the archive in chunks by a thread that owns the archive reader (decompression runs there, off
 //! the async threads), so no table is held in memory. Large objects are written with `lowrite` in pieces.
+//! Where the data comes from is a [`DataFeed`]: the archive thread for archives, or a live source database's
+//! streams (`pgferry copy`, through [`restore_feed`](crate::restore_feed)); either way through bounded channels.
 //!
 //! A failed entry is reported with the entry it came from and the restore goes on, unless `--exit-on-error` or
 //! `--single-transaction` says to stop; the count comes back in the summary.
@@ -19,8 +21,9 @@ use bytes::Bytes;
 use futures_util::SinkExt;
 use pgferry_archive::read::Archive;
 use pgferry_archive::script::{restore_pass, EntryRenderer, RestorePass, ScriptOptions};
-use pgferry_archive::{desc, DumpId, Toc, TocEntry};
+use pgferry_archive::{desc, DumpId, Section, Toc, TocEntry};
 use pgferry_conn::{ConnConfig, Session};
+use pgferry_progress::{Phase, Progress, TableProgress};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::RestoreError;
@@ -45,6 +48,8 @@ pub struct RestoreOptions {
     /// `--no-data-for-failed-tables`: when a table cannot be created (it exists already, say), skip its
     /// data rather than appending the archive's rows to what the table holds.
     pub no_data_for_failed_tables: bool,
+    /// Counters for a progress report (entries done, rows and bytes per table), when someone reports it.
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// One entry that failed.
@@ -98,7 +103,43 @@ pub async fn restore_archive(
     toc: &Toc,
     options: &RestoreOptions,
 ) -> Result<RestoreSummary, RestoreError> {
-    let mut run = Worker::connect(config, archive, toc, options).await?;
+    restore_serial(
+        config,
+        Box::new(ArchiveThread::start(archive)),
+        toc,
+        options,
+        None,
+    )
+    .await
+}
+
+/// Where a restore takes the data of its data entries from, when it is not an archive it reads itself: a
+/// live database, say (`pgferry copy` hands a source database's rows straight to the restore). Each
+/// connection of a restore has its own feed, and asks it for one entry's data at a time.
+///
+/// The data comes through bounded channels, so the feed waits while the restore is busy and no entry is ever
+/// held whole. A receiver may be dropped before its end (the restore's `COPY` failed): the feed should then
+/// stop sending, or go on for another purpose of its own, but never block on it.
+pub trait DataFeed: Send {
+    /// The data of `entry` (a data entry with a data stream, not `BLOBS`): COPY text ending with the `\.`
+    /// line when the entry has a COPY statement, SQL statements otherwise, in chunks of any size. An `Err`
+    /// item means the data could not be read: the restore fails with it.
+    fn data(&mut self, entry: &TocEntry) -> mpsc::Receiver<io::Result<Bytes>>;
+
+    /// The large objects of the `BLOBS` entry `entry`, in order: each one's start, contents and end.
+    fn blobs(&mut self, entry: &TocEntry) -> mpsc::Receiver<BlobEvent>;
+}
+
+/// Restores on one connection, the data coming from `feed`.
+pub(crate) async fn restore_serial(
+    config: &ConnConfig,
+    feed: Box<dyn DataFeed + '_>,
+    toc: &Toc,
+    options: &RestoreOptions,
+    estimated_bytes: Option<u64>,
+) -> Result<RestoreSummary, RestoreError> {
+    plan_progress(toc, options, estimated_bytes);
+    let mut run = Worker::connect(config, feed, toc, options).await?;
     if options.script.single_transaction {
         run.execute_control("BEGIN").await?;
     }
@@ -112,7 +153,38 @@ pub async fn restore_archive(
         run.execute_control("COMMIT").await?;
     }
     run.finish().await?;
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
     Ok(run.summary)
+}
+
+/// Tells the progress counters what the restore will do: the entries it takes, and the data streams among them
+/// (about `estimated_bytes` of data, when someone knows).
+pub(crate) fn plan_progress(toc: &Toc, options: &RestoreOptions, estimated_bytes: Option<u64>) {
+    let Some(progress) = &options.progress else {
+        return;
+    };
+    let renderer = EntryRenderer::new(options.script.clone());
+    let (mut objects, mut tables) = (0, 0);
+    for entry in &toc.entries {
+        let parts = renderer.parts(entry);
+        if parts.schema || parts.data {
+            objects += 1;
+        }
+        if parts.data && entry.had_dumper {
+            tables += 1;
+        }
+    }
+    progress.plan(objects, tables, estimated_bytes);
+}
+
+/// `schema.table` for progress reports.
+fn progress_name(entry: &TocEntry) -> String {
+    match entry.namespace.as_deref().filter(|n| !n.is_empty()) {
+        Some(schema) => format!("{schema}.{}", entry.tag),
+        None => entry.tag.clone(),
+    }
 }
 
 /// The encoding COPY data is in, when it is not UTF-8 (the connection's): pg_dump's archives of other
@@ -134,7 +206,7 @@ pub(crate) struct Worker<'a> {
     renderer: EntryRenderer,
     options: &'a RestoreOptions,
     toc: &'a Toc,
-    reader: ArchiveThread,
+    reader: Box<dyn DataFeed + 'a>,
     copy_encoding: Option<String>,
     /// `--transaction-size`: a transaction is open, and how many entries it holds.
     batch: Option<usize>,
@@ -152,10 +224,10 @@ struct TableOutcomes {
 }
 
 impl<'a> Worker<'a> {
-    /// Connects and sets the session up.
+    /// Connects and sets the session up; the data of the entries comes from `feed`.
     pub(crate) async fn connect(
         config: &ConnConfig,
-        archive: Archive,
+        feed: Box<dyn DataFeed + 'a>,
         toc: &'a Toc,
         options: &'a RestoreOptions,
     ) -> Result<Worker<'a>, RestoreError> {
@@ -165,7 +237,7 @@ impl<'a> Worker<'a> {
             renderer: EntryRenderer::new(options.script.clone()),
             options,
             toc,
-            reader: ArchiveThread::start(archive),
+            reader: feed,
             summary: RestoreSummary::default(),
             copy_encoding: copy_encoding(toc),
             batch: None,
@@ -282,7 +354,9 @@ impl<'a> Worker<'a> {
         {
             return Err(RestoreError::Entry(Box::new(error)));
         }
-        tracing::warn!("{error}");
+        // The caller reports the errors (pgferry restore: at the end, before the count); -v shows them as
+        // they happen.
+        tracing::debug!("{error}");
         self.summary.errors.push(error);
         Ok(())
     }
@@ -309,6 +383,19 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Sends an entry's statements one by one (CREATE DATABASE cannot run in the implicit transaction of a query
+    /// of several statements); whether all succeeded.
+    async fn execute_each(&mut self, entry: &TocEntry, text: &[u8]) -> Result<bool, RestoreError> {
+        let mut splitter = SimpleStatements::new(self.toc.header.std_strings);
+        let mut statements = splitter.push(text);
+        statements.push(splitter.finish());
+        let mut all = true;
+        for statement in statements {
+            all &= self.execute_entry(entry, statement.into_bytes()).await?;
+        }
+        Ok(all)
+    }
+
     /// Restores one entry: its definition, its data, or both.
     pub(crate) async fn entry(&mut self, entry: &TocEntry) -> Result<(), RestoreError> {
         let parts = self.renderer.parts(entry);
@@ -325,7 +412,11 @@ impl<'a> Worker<'a> {
             self.renderer
                 .schema(self.toc, entry, &mut text)
                 .map_err(render)?;
-            let created = self.execute_entry(entry, text).await?;
+            let created = if entry.desc == desc::DATABASE {
+                self.execute_each(entry, &text).await?
+            } else {
+                self.execute_entry(entry, text).await?
+            };
             if entry.desc == desc::TABLE {
                 let mut tables = lock_tables(&self.tables);
                 if created {
@@ -345,6 +436,13 @@ impl<'a> Worker<'a> {
             );
             return Ok(());
         }
+        if let Some(progress) = &self.options.progress {
+            progress.phase(match entry.section {
+                Section::Data => Phase::Data,
+                Section::PostData => Phase::PostData,
+                _ => Phase::PreData,
+            });
+        }
         if parts.data {
             if entry.had_dumper {
                 self.data(entry).await?;
@@ -356,7 +454,11 @@ impl<'a> Worker<'a> {
                 self.execute_entry(entry, text).await?;
             }
         }
-        self.count_in_batch().await
+        self.count_in_batch().await?;
+        if let Some(progress) = &self.options.progress {
+            progress.object_done();
+        }
+        Ok(())
     }
 
     /// `--no-data-for-failed-tables`: whether `entry` is the data of a table that could not be created (a
@@ -476,7 +578,8 @@ impl<'a> Worker<'a> {
     /// Streams the rows of `entry` into `statement` (a `COPY ... FROM stdin`).
     async fn copy_rows(&mut self, entry: &TocEntry, statement: &str) -> Result<(), RestoreError> {
         let statement = statement.to_owned();
-        let mut chunks = self.reader.data(entry.dump_id);
+        let mut chunks = self.reader.data(entry);
+        let counted = self.track(entry);
         let result = async {
             let sink = self
                 .session
@@ -496,6 +599,9 @@ impl<'a> Worker<'a> {
                             Cow::Owned(bytes) => Bytes::from(bytes),
                         };
                         if !rows.is_empty() {
+                            if let Some(counted) = &counted {
+                                counted.add(&rows);
+                            }
                             sink.send(rows).await?;
                         }
                         if done {
@@ -541,6 +647,12 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Starts counting `entry`'s data, when the restore reports progress.
+    fn track(&self, entry: &TocEntry) -> Option<TableProgress> {
+        let progress = self.options.progress.as_ref()?;
+        Some(progress.table(&progress_name(entry), None))
+    }
+
     /// Replaces the connection by a new one with the same settings.
     async fn fresh_connection(&mut self) -> Result<(), RestoreError> {
         self.session = pgferry_conn::connect(&self.config).await?;
@@ -550,8 +662,9 @@ impl<'a> Worker<'a> {
 
     /// Data stored as SQL (`--inserts` archives): each statement on its own, as pg_restore runs them.
     async fn statements(&mut self, entry: &TocEntry) -> Result<(), RestoreError> {
-        let mut chunks = self.reader.data(entry.dump_id);
+        let mut chunks = self.reader.data(entry);
         let mut splitter = SimpleStatements::new(self.toc.header.std_strings);
+        let counted = self.track(entry);
         while let Some(chunk) = chunks.recv().await {
             let chunk = chunk.map_err(|e| {
                 RestoreError::Archive(format!(
@@ -559,6 +672,9 @@ impl<'a> Worker<'a> {
                     entry_name(entry)
                 ))
             })?;
+            if let Some(counted) = &counted {
+                counted.add(&chunk);
+            }
             for statement in splitter.push(&chunk) {
                 self.execute_entry(entry, statement.into_bytes()).await?;
             }
@@ -573,7 +689,8 @@ impl<'a> Worker<'a> {
         if own_transaction {
             self.execute_control("BEGIN").await?;
         }
-        let mut events = self.reader.blobs(entry.dump_id);
+        let mut events = self.reader.blobs(entry);
+        let counted = self.track(entry);
         let mut current: Option<(u32, i32)> = None;
         let mut failure = None;
         while let Some(event) = events.recv().await {
@@ -588,13 +705,17 @@ impl<'a> Worker<'a> {
                         .map_err(|e| (format!("large object {oid}"), e))
                 }
                 BlobEvent::Chunk(bytes) => match current {
-                    Some((oid, fd)) => self
-                        .session
-                        .client()
-                        .execute("SELECT pg_catalog.lowrite($1, $2)", &[&fd, &&bytes[..]])
-                        .await
-                        .map(drop)
-                        .map_err(|e| (format!("large object {oid}"), e)),
+                    Some((oid, fd)) => {
+                        if let Some(counted) = &counted {
+                            counted.add_counts(0, bytes.len() as u64);
+                        }
+                        self.session
+                            .client()
+                            .execute("SELECT pg_catalog.lowrite($1, $2)", &[&fd, &&bytes[..]])
+                            .await
+                            .map(drop)
+                            .map_err(|e| (format!("large object {oid}"), e))
+                    }
                     None => Ok(()),
                 },
                 BlobEvent::End => match current.take() {
@@ -778,11 +899,17 @@ impl SimpleStatements {
     }
 }
 
-/// The events of a BLOBS entry's data.
-enum BlobEvent {
+/// The data of a `BLOBS` entry, as a [`DataFeed`] hands it over: for each large object, `Start`, its contents
+/// in `Chunk`s, `End`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobEvent {
+    /// A large object with this OID starts.
     Start(u32),
-    Chunk(Vec<u8>),
+    /// Bytes of the current large object.
+    Chunk(Bytes),
+    /// The current large object is complete.
     End,
+    /// The large objects could not be read (why): the restore fails.
     Failed(String),
 }
 
@@ -791,14 +918,15 @@ enum Request {
     Blobs(DumpId, mpsc::Sender<BlobEvent>),
 }
 
-/// A thread that owns the archive reader and streams data streams to the connection on request.
-struct ArchiveThread {
+/// A thread that owns the archive reader and streams data streams to the connection on request: the
+/// [`DataFeed`] of archives.
+pub(crate) struct ArchiveThread {
     requests: std::sync::mpsc::Sender<Request>,
     _done: oneshot::Receiver<()>,
 }
 
 impl ArchiveThread {
-    fn start(mut archive: Archive) -> ArchiveThread {
+    pub(crate) fn start(mut archive: Archive) -> ArchiveThread {
         let (requests, incoming) = std::sync::mpsc::channel::<Request>();
         let (done, _done) = oneshot::channel();
         std::thread::spawn(move || {
@@ -812,16 +940,18 @@ impl ArchiveThread {
         });
         ArchiveThread { requests, _done }
     }
+}
 
-    fn data(&self, id: DumpId) -> mpsc::Receiver<io::Result<Bytes>> {
+impl DataFeed for ArchiveThread {
+    fn data(&mut self, entry: &TocEntry) -> mpsc::Receiver<io::Result<Bytes>> {
         let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
-        let _ = self.requests.send(Request::Data(id, sender));
+        let _ = self.requests.send(Request::Data(entry.dump_id, sender));
         receiver
     }
 
-    fn blobs(&self, id: DumpId) -> mpsc::Receiver<BlobEvent> {
+    fn blobs(&mut self, entry: &TocEntry) -> mpsc::Receiver<BlobEvent> {
         let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
-        let _ = self.requests.send(Request::Blobs(id, sender));
+        let _ = self.requests.send(Request::Blobs(entry.dump_id, sender));
         receiver
     }
 }
@@ -876,7 +1006,10 @@ fn stream_blobs(archive: &mut Archive, id: DumpId, out: &mpsc::Sender<BlobEvent>
                 Ok(0) => break,
                 Ok(n) => {
                     piece.truncate(n);
-                    if out.blocking_send(BlobEvent::Chunk(piece)).is_err() {
+                    if out
+                        .blocking_send(BlobEvent::Chunk(Bytes::from(piece)))
+                        .is_err()
+                    {
                         return;
                     }
                 }

@@ -4,7 +4,8 @@
 //!   `-L` lists, `--no-*`), the one place those rules live: the script writer, the database restore and
 //!   `restore -l` all use it.
 //! * [`engine`]: an archive into a database, entry by entry, data streamed through `COPY`; with
-//!   [`restore_archive_parallel`], on several connections as pg_restore `-j` schedules them.
+//!   [`restore_archive_parallel`], on several connections as pg_restore `-j` schedules them. [`restore_feed`]
+//!   does the same with the data from a [`DataFeed`] instead of an archive (a live database: `pgferry copy`).
 //! * [`write_script`]: an archive as a SQL script, as `pg_restore -f` prints it.
 //! * [`sql`]: plain SQL dumps without psql: a sans-IO statement splitter that knows dollar quoting, quoted
 //!   identifiers, comments, `E''` strings, `COPY ... FROM stdin` data and the psql meta-commands pg_dump writes,
@@ -22,8 +23,10 @@ use pgferry_archive::read::Archive;
 use pgferry_archive::script::ScriptOptions;
 use pgferry_archive::Toc;
 
-pub use engine::{restore_archive, EntryError, RestoreOptions, RestoreSummary};
-pub use parallel::{data_sizes, restore_archive_parallel, OpenArchive};
+pub use engine::{
+    restore_archive, BlobEvent, DataFeed, EntryError, RestoreOptions, RestoreSummary,
+};
+pub use parallel::{data_sizes, restore_archive_parallel, restore_feed, OpenArchive, OpenFeed};
 
 /// Why a restore failed.
 #[derive(Debug, thiserror::Error)]

@@ -23,11 +23,14 @@ use pgferry_archive::{desc, DataLocation, DumpId, Section, Toc, TocEntry};
 use pgferry_conn::ConnConfig;
 use tokio::sync::Notify;
 
-use crate::engine::{RestoreOptions, RestoreSummary, Worker};
+use crate::engine::{ArchiveThread, DataFeed, RestoreOptions, RestoreSummary, Worker};
 use crate::RestoreError;
 
 /// Opens the archive again, for one more connection.
 pub type OpenArchive<'a> = &'a (dyn Fn() -> Result<Archive, RestoreError> + Sync);
+
+/// Makes the [`DataFeed`] of one more connection.
+pub type OpenFeed<'a> = &'a (dyn Fn() -> Result<Box<dyn DataFeed + 'a>, RestoreError> + Sync);
 
 /// Restores `toc` (the archive's TOC, as selected) into the database `config` names with `jobs` connections
 /// besides the leader. `open` opens the archive for each of them; `sizes` estimates each data entry's size
@@ -40,11 +43,48 @@ pub async fn restore_archive_parallel(
     jobs: usize,
     sizes: &HashMap<DumpId, u64>,
 ) -> Result<RestoreSummary, RestoreError> {
+    let open_feed = || -> Result<Box<dyn DataFeed>, RestoreError> {
+        Ok(Box::new(ArchiveThread::start(open()?)))
+    };
+    restore_parallel(config, &open_feed, toc, options, jobs, sizes, None).await
+}
+
+/// Restores `toc` into the database `config` names with the data of its data entries from feeds that `open`
+/// makes, one per connection: a live source rather than an archive (`pgferry copy`). With `jobs` above 1, on
+/// `jobs` connections besides the leader, scheduled as [`restore_archive_parallel`] schedules them; else on one
+/// connection, in order, as [`restore_archive`](crate::restore_archive) restores. `sizes` holds each data
+/// entry's expected size in bytes (uncompressed): larger entries start first, and the sum is the progress
+/// estimate.
+pub async fn restore_feed(
+    config: &ConnConfig,
+    open: OpenFeed<'_>,
+    toc: &Toc,
+    options: &RestoreOptions,
+    jobs: usize,
+    sizes: &HashMap<DumpId, u64>,
+) -> Result<RestoreSummary, RestoreError> {
+    let estimate = (!sizes.is_empty()).then(|| sizes.values().sum::<u64>());
+    if jobs <= 1 {
+        return crate::engine::restore_serial(config, open()?, toc, options, estimate).await;
+    }
+    restore_parallel(config, open, toc, options, jobs, sizes, estimate).await
+}
+
+async fn restore_parallel(
+    config: &ConnConfig,
+    open: OpenFeed<'_>,
+    toc: &Toc,
+    options: &RestoreOptions,
+    jobs: usize,
+    sizes: &HashMap<DumpId, u64>,
+    estimated_bytes: Option<u64>,
+) -> Result<RestoreSummary, RestoreError> {
     if options.script.single_transaction {
         return Err(RestoreError::Archive(
             "cannot specify both --single-transaction and multiple jobs".to_owned(),
         ));
     }
+    crate::engine::plan_progress(toc, options, estimated_bytes);
     let mut leader = Worker::connect(config, open()?, toc, options).await?;
     leader.drops().await?;
 
@@ -123,6 +163,9 @@ pub async fn restore_archive_parallel(
     let mut errors = std::mem::take(&mut leader.summary.errors);
     errors.extend(summary.errors);
     summary.errors = errors;
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
     Ok(summary)
 }
 

@@ -40,6 +40,14 @@ pub mod dump {
     pub use pgferry_plan::{PlanOptions, Sections};
 }
 
+/// Progress counters a dump or restore fills as data flows ([`dump::DumpOptions::progress`],
+/// [`restore::RestoreOptions::progress`]), and the snapshots a reporter reads, from `pgferry-progress`.
+pub mod progress {
+    pub use pgferry_progress::{
+        count_lines, Phase, Progress, Snapshot, TableProgress, TableSnapshot,
+    };
+}
+
 /// Restoring archives into a database or as a SQL script, from `pgferry-restore`.
 pub mod restore {
     pub use pgferry_archive::script::ScriptOptions;
@@ -49,6 +57,12 @@ pub mod restore {
         data_sizes, restore_archive, restore_archive_parallel, write_script, EntryError,
         RestoreError, RestoreOptions, RestoreSummary,
     };
+}
+
+/// Copying one database into another, schema and data, streamed in parallel with no intermediate file (and
+/// optionally a custom archive of what was copied), from `pgferry-copy`.
+pub mod copy {
+    pub use pgferry_copy::{copy, CopyError, CopyOptions, CopySummary, CHANNEL_DEPTH};
 }
 
 /// Reading archives written by pg_dump or pgferry (custom, directory and tar, versions 1.12 to 1.16): the header

@@ -362,3 +362,24 @@ fn disable_triggers_wraps_data_only_tables() {
     write_script(&data_toc(), &options, &mut OneRow, &mut out).unwrap();
     assert!(!String::from_utf8(out).unwrap().contains("TRIGGER ALL"));
 }
+
+#[test]
+fn disable_triggers_runs_as_the_given_superuser() {
+    let options = ScriptOptions {
+        schema: false,
+        disable_triggers: true,
+        superuser: Some("o'admin".to_owned()),
+        ..ScriptOptions::dump_defaults(None)
+    };
+    let mut out = Vec::new();
+    write_script(&data_toc(), &options, &mut OneRow, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "SET SESSION AUTHORIZATION 'o''admin';\n\n\
+             ALTER TABLE s.t DISABLE TRIGGER ALL;\n\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("AUTHORIZATION DEFAULT"), "{text}");
+}

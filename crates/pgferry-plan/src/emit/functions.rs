@@ -239,7 +239,7 @@ fn function(
             sql.push_str(&format!("\n    SET {name} TO {value}"));
         }
         sql.push_str("\n    ");
-        sql.push_str(&body(f, std));
+        sql.push_str(&body(f, std, planner.options.disable_dollar_quoting));
         sql.push_str(";\n");
         for extension in &f.depends_on_extensions {
             sql.push_str(&format!(
@@ -296,8 +296,8 @@ fn function(
 }
 
 /// The function's body: an SQL-standard body as the server prints it, `AS 'file', 'symbol'` for C functions,
-/// else the source in dollar quotes.
-fn body(f: &Function, std_strings: bool) -> String {
+/// else the source in dollar quotes (in a standard string literal with `--disable-dollar-quoting`).
+fn body(f: &Function, std_strings: bool, no_dollar_quotes: bool) -> String {
     if let Some(sql_body) = &f.sql_body {
         return sql_body.clone();
     }
@@ -307,7 +307,7 @@ fn body(f: &Function, std_strings: bool) -> String {
             if !f.source.is_empty() {
                 text.push_str(", ");
                 // The link symbol is dollar-quoted only when a plain literal would need escaping.
-                if f.source.contains(['\'', '\\']) {
+                if !no_dollar_quotes && f.source.contains(['\'', '\\']) {
                     text.push_str(&dollar_quote(&f.source, ""));
                 } else {
                     text.push_str(&literal(&f.source, std_strings));
@@ -315,6 +315,7 @@ fn body(f: &Function, std_strings: bool) -> String {
             }
             text
         }
+        None if no_dollar_quotes => format!("AS {}", literal(&f.source, std_strings)),
         None => format!("AS {}", dollar_quote(&f.source, "")),
     }
 }
@@ -489,9 +490,20 @@ mod tests {
 
     #[test]
     fn c_function_symbols_are_dollar_quoted_only_when_needed() {
-        assert_eq!(body(&c_function("sym"), true), "AS '$libdir/x', 'sym'");
-        assert_eq!(body(&c_function("it's"), true), "AS '$libdir/x', $$it's$$");
-        assert_eq!(body(&c_function(""), true), "AS '$libdir/x'");
+        assert_eq!(
+            body(&c_function("sym"), true, false),
+            "AS '$libdir/x', 'sym'"
+        );
+        assert_eq!(
+            body(&c_function("it's"), true, false),
+            "AS '$libdir/x', $$it's$$"
+        );
+        assert_eq!(body(&c_function(""), true, false), "AS '$libdir/x'");
+        // --disable-dollar-quoting: standard literals only.
+        assert_eq!(
+            body(&c_function("it's"), true, true),
+            "AS '$libdir/x', 'it''s'"
+        );
     }
 
     #[test]
@@ -500,13 +512,15 @@ mod tests {
             source: "SELECT '$$'".into(),
             ..Default::default()
         };
-        assert_eq!(body(&f, true), "AS $_$SELECT '$$'$_$");
+        assert_eq!(body(&f, true, false), "AS $_$SELECT '$$'$_$");
+        assert_eq!(body(&f, true, true), "AS 'SELECT ''$$'''");
+        assert_eq!(body(&f, false, true), "AS 'SELECT ''$$'''");
         let f = Function {
             source: "x".into(),
             sql_body: Some("RETURN 1".into()),
             ..Default::default()
         };
-        assert_eq!(body(&f, true), "RETURN 1");
+        assert_eq!(body(&f, true, true), "RETURN 1");
     }
 
     #[test]

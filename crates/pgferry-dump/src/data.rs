@@ -129,7 +129,7 @@ struct Planned {
 }
 
 impl<'a> DataWriter<'a> {
-    /// Works out what every data entry of `toc` reads.
+    /// Works out what every data entry of `toc` reads (and tells `progress` what that is).
     pub(crate) fn new(
         session: &'a Session,
         catalog: &Catalog,
@@ -173,7 +173,7 @@ impl<'a> DataWriter<'a> {
                 jobs.insert(entry.dump_id, planned);
             }
         }
-        DataWriter {
+        let writer = DataWriter {
             session,
             plan: Arc::new(DataPlan {
                 jobs,
@@ -182,7 +182,9 @@ impl<'a> DataWriter<'a> {
                 std_strings: catalog.database.std_strings,
                 progress,
             }),
-        }
+        };
+        writer.plan_progress(toc);
+        writer
     }
 
     /// The same data writer on another session (a parallel worker's, in the same snapshot).
@@ -215,7 +217,7 @@ impl<'a> DataWriter<'a> {
     }
 
     /// Tells the progress counters what the dump will read: its entries, data streams and their size on disk.
-    pub(crate) fn plan_progress(&self, toc: &Toc) {
+    fn plan_progress(&self, toc: &Toc) {
         if let Some(progress) = &self.plan.progress {
             let estimate = self.plan.jobs.values().map(estimated_bytes).sum::<u64>();
             progress.plan(toc.entries.len(), self.plan.jobs.len(), Some(estimate));

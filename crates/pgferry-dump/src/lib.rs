@@ -325,7 +325,6 @@ async fn dump_plain(
             &options.data,
             options.progress.clone(),
         );
-        writer.plan_progress(&toc);
         plain::write_with_data(toc, script, &writer, out).await?;
     } else {
         write_script(&toc, &script, &mut NoData, out)?;
@@ -450,7 +449,6 @@ async fn write_archive(
         &options.data,
         options.progress.clone(),
     );
-    writer.plan_progress(&toc);
     let streams = toc.entries.iter().filter(|e| e.had_dumper).count();
     if parallel && streams > 0 {
         let workers = parallel::start_workers(

@@ -186,7 +186,6 @@ impl PreparedDump {
             &options.data,
             options.progress.clone(),
         );
-        writer.plan_progress(&toc);
         let (toc, streams) = data_streams(toc, &write_options, &writer);
         let sizes = streams
             .iter()

@@ -530,3 +530,68 @@ async fn filter_files_select_like_the_options_they_stand_for() {
         .await;
     assert!(run.one_line_failure().contains("line 1"), "{run:?}");
 }
+
+/// `-Fp -Z METHOD` compresses the plain script as one gzip, lz4 or zstd stream (a level alone means gzip, as in
+/// pg_dump), to a file or standard output, and it decompresses to the uncompressed script.
+#[tokio::test(flavor = "multi_thread")]
+async fn compressed_plain_output_decompresses_to_the_script() {
+    use std::io::Read;
+    let Some(cluster) = core_cluster().await else {
+        return;
+    };
+    let env = Env::new();
+    let url = cluster.url("src");
+    let plain = env
+        .run(&["dump", "--restrict-key", "k", &url])
+        .await
+        .success()
+        .to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (spec, method) in [
+        ("gzip:5", "gzip"),
+        ("3", "gzip"),
+        ("lz4", "lz4"),
+        ("zstd:9", "zstd"),
+    ] {
+        let out = dir.path().join(format!("out-{method}-{}.sql", spec.len()));
+        env.run(&[
+            "dump",
+            "--restrict-key",
+            "k",
+            "-Z",
+            spec,
+            "-f",
+            out.to_str().unwrap(),
+            &url,
+        ])
+        .await
+        .success();
+        let stored = std::fs::read(&out).expect("output file");
+        let mut text = Vec::new();
+        match method {
+            "gzip" => {
+                flate2::read::GzDecoder::new(&stored[..])
+                    .read_to_end(&mut text)
+                    .expect("gzip");
+            }
+            "lz4" => {
+                lz4_flex::frame::FrameDecoder::new(&stored[..])
+                    .read_to_end(&mut text)
+                    .expect("lz4");
+            }
+            _ => text = zstd::decode_all(&stored[..]).expect("zstd"),
+        }
+        assert!(stored.len() < text.len(), "{spec}: not compressed");
+        assert!(
+            String::from_utf8(text).expect("UTF-8") == plain,
+            "-Z {spec} does not decompress to the plain script"
+        );
+    }
+    // To standard output as well.
+    let run = env
+        .run(&["dump", "--restrict-key", "k", "-Z", "gzip", &url])
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    // (stdout is read as lossy text: the gzip magic's first byte survives, the script's "--" is gone)
+    assert!(run.stdout.starts_with('\u{1f}'), "not gzip on stdout");
+}

@@ -42,8 +42,8 @@ mod validate;
 
 pub use block::{BlockEncoder, BLK_BLOBS, BLK_DATA};
 pub use compress::{
-    choose_version, default_compression, parse_compression, validate_compression, StreamEncoder,
-    StreamKind,
+    choose_version, default_compression, parse_compression, validate_compression, CompressedWriter,
+    StreamEncoder, StreamKind,
 };
 pub use custom::{CustomBlobsWriter, CustomDataWriter, CustomWriter};
 pub use directory::{DirectoryBlobsWriter, DirectoryDataWriter, DirectoryWriter};

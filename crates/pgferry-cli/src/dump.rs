@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use pgferry::dump::{
-    parse_compression, ArchiveFormat, ArchiveOptions, ArchiveTarget, ArchiveVersion, Compression,
-    DumpOptions, DumpSummary, ScriptOptions, Sections,
+    parse_compression, ArchiveFormat, ArchiveOptions, ArchiveTarget, ArchiveVersion,
+    CompressedWriter, Compression, DumpOptions, DumpSummary, ScriptOptions, Sections,
 };
 
 use crate::conn_args::ConnArgs;
@@ -48,8 +48,8 @@ pub(crate) struct DumpArgs {
     #[arg(long = "archive-version", value_name = "VERSION")]
     archive_version: Option<String>,
 
-    /// Compression of archive data: 0-9, none, gzip[:LEVEL], lz4, zstd[:LEVEL] (default: gzip for the custom
-    /// and directory formats, none for tar).
+    /// Compression: 0-9, none, gzip[:LEVEL], lz4, zstd[:LEVEL]. Archives compress their data (default: gzip for
+    /// the custom and directory formats, none for tar); plain output is compressed whole (default: none).
     #[arg(short = 'Z', long = "compress", value_name = "METHOD[:LEVEL]")]
     compress: Option<String>,
 
@@ -387,12 +387,6 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), Stop> {
         Some(spec) => Some(parse_compression(spec).map_err(|e| Stop::usage(e.to_string()))?),
         None => None,
     };
-    if format.is_none() && compression.is_some_and(|c| c != Compression::NONE) {
-        return Err(Stop::usage(
-            "compressed plain output is not implemented yet (use -Fc, -Fd or -Ft, or pipe the script into a \
-             compressor)",
-        ));
-    }
     if format == Some(ArchiveFormat::Directory) && args.file.is_none() {
         return Err(Stop::usage(
             "option -F d requires an output directory (-f DIR)",
@@ -429,7 +423,7 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), Stop> {
     let file = args.file.as_deref();
     let summary = match &archive {
         Some(archive) => dump_archive(&config, &options, archive, file, &streamed).await?,
-        None => dump_plain(&config, &options, file, &streamed).await?,
+        None => dump_plain(&config, &options, file, &streamed, compression).await?,
     };
     reporter.finish(Some(written_size(file, &streamed)), true)?;
     if verbose > 0 {
@@ -633,20 +627,22 @@ async fn dump_plain(
     options: &DumpOptions,
     file: Option<&Path>,
     streamed: &Arc<AtomicU64>,
+    compression: Option<Compression>,
 ) -> Result<DumpSummary, Stop> {
     match file {
         // A regular file (or a new one) is written under a temporary name and renamed when complete; a
         // device or a pipe (-f /dev/null, -f /dev/stdout, a FIFO) is written as it is.
         Some(path) if is_regular_or_missing(path) => {
             let staged = StagedFile::create(path)?;
-            let mut writer = BufWriter::new(staged.file.try_clone().map_err(|e| e.to_string())?);
-            let summary = pgferry::dump::dump(config, options, &mut writer)
-                .await
-                .map_err(dump_failed)?;
-            writer
-                .flush()
-                .map_err(|e| format!("could not write {}: {e}", path.display()))?;
-            drop(writer);
+            let file = staged.file.try_clone().map_err(|e| e.to_string())?;
+            let summary = write_plain(
+                config,
+                options,
+                file,
+                compression,
+                &path.display().to_string(),
+            )
+            .await?;
             staged.commit()?;
             Ok(summary)
         }
@@ -655,25 +651,53 @@ async fn dump_plain(
                 .write(true)
                 .open(path)
                 .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-            let mut writer = BufWriter::new(Counting::new(file, streamed));
-            let summary = pgferry::dump::dump(config, options, &mut writer)
+            let out = Counting::new(file, streamed);
+            write_plain(
+                config,
+                options,
+                out,
+                compression,
+                &path.display().to_string(),
+            )
+            .await
+        }
+        None => {
+            let out = Counting::new(std::io::stdout(), streamed);
+            write_plain(config, options, out, compression, "standard output").await
+        }
+    }
+}
+
+/// The plain script into `out`, compressed as one gzip, lz4 or zstd stream when `compression` asks (pg_dump's
+/// `-Fp -Z`: the file gets no suffix), and flushed.
+async fn write_plain<W: Write + Send>(
+    config: &pgferry::ConnConfig,
+    options: &DumpOptions,
+    out: W,
+    compression: Option<Compression>,
+    name: &str,
+) -> Result<DumpSummary, Stop> {
+    let write_failed = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Stop::BrokenPipe,
+        _ => Stop::Failed(format!("could not write {name}: {e}")),
+    };
+    let mut writer = BufWriter::new(out);
+    match compression.filter(|c| *c != Compression::NONE) {
+        Some(compression) => {
+            let mut compressed = CompressedWriter::new(&mut writer, compression)
+                .map_err(|e| Stop::usage(e.to_string()))?;
+            let summary = pgferry::dump::dump(config, options, &mut compressed)
                 .await
                 .map_err(dump_failed)?;
-            writer.flush().map_err(|e| match e.kind() {
-                std::io::ErrorKind::BrokenPipe => Stop::BrokenPipe,
-                _ => Stop::Failed(format!("could not write {}: {e}", path.display())),
-            })?;
+            compressed.finish().map_err(write_failed)?;
+            writer.flush().map_err(write_failed)?;
             Ok(summary)
         }
         None => {
-            let mut writer = BufWriter::new(Counting::new(std::io::stdout(), streamed));
             let summary = pgferry::dump::dump(config, options, &mut writer)
                 .await
                 .map_err(dump_failed)?;
-            writer.flush().map_err(|e| match e.kind() {
-                std::io::ErrorKind::BrokenPipe => Stop::BrokenPipe,
-                _ => Stop::Failed(format!("could not write to standard output: {e}")),
-            })?;
+            writer.flush().map_err(write_failed)?;
             Ok(summary)
         }
     }

@@ -32,7 +32,7 @@ pub use pgferry_conn::{
 /// Dumping a database: options and the entry point, from `pgferry-dump`.
 pub mod dump {
     pub use pgferry_archive::script::ScriptOptions;
-    pub use pgferry_archive::write::parse_compression;
+    pub use pgferry_archive::write::{parse_compression, CompressedWriter};
     pub use pgferry_dump::{
         dump, dump_archive, random_restrict_key, ArchiveFormat, ArchiveOptions, ArchiveTarget,
         ArchiveVersion, Compression, DumpError, DumpOptions, DumpSummary, SessionOptions,

@@ -339,8 +339,102 @@ impl StreamEncoder {
     }
 }
 
+/// A writer that compresses what it is given into `inner` as one stream (a gzip file, an LZ4 frame, a zstd
+/// frame): pg_dump's compressed plain output (`-Fp -Z METHOD`). Call [`finish`](CompressedWriter::finish) to
+/// end the stream; a writer dropped without it leaves a truncated stream, which decompressors reject.
+pub struct CompressedWriter<W: Write> {
+    encoder: StreamEncoder,
+    inner: W,
+}
+
+impl<W: Write> std::fmt::Debug for CompressedWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompressedWriter")
+            .field("encoder", &self.encoder)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compressed bytes are handed on once this much has collected.
+const HAND_ON: usize = 64 * 1024;
+
+impl<W: Write> CompressedWriter<W> {
+    /// Compresses into `inner` as `compression` says.
+    pub fn new(inner: W, compression: Compression) -> Result<CompressedWriter<W>, WriteError> {
+        Ok(CompressedWriter {
+            encoder: StreamEncoder::new(compression, StreamKind::File)?,
+            inner,
+        })
+    }
+
+    /// Ends the stream, writes the rest and returns the inner writer (flushed).
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let rest = self.encoder.finish().map_err(std::io::Error::other)?;
+        self.inner.write_all(&rest)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for CompressedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.encoder.write(buf).map_err(std::io::Error::other)?;
+        if self.encoder.output().len() >= HAND_ON {
+            let out = self.encoder.take_output();
+            self.inner.write_all(&out)?;
+        }
+        Ok(buf.len())
+    }
+
+    /// Hands on what is compressed so far (a compressor may hold back a little until the stream ends).
+    fn flush(&mut self) -> std::io::Result<()> {
+        let out = self.encoder.take_output();
+        self.inner.write_all(&out)?;
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compressed_writers_make_one_stream_of_many_writes() {
+        let text: Vec<u8> = (0..200_000)
+            .flat_map(|i| format!("{i}\trow {i}\n").into_bytes())
+            .collect();
+        for spec in ["gzip:5", "lz4", "zstd", "none"] {
+            let compression = parse_compression(spec).unwrap();
+            let mut writer = CompressedWriter::new(Vec::new(), compression).unwrap();
+            for piece in text.chunks(7777) {
+                writer.write_all(piece).unwrap();
+            }
+            writer.flush().unwrap();
+            let stored = writer.finish().unwrap();
+            let mut back = Vec::new();
+            match compression.method {
+                CompressionMethod::Gzip => {
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::GzDecoder::new(&stored[..]),
+                        &mut back,
+                    )
+                    .unwrap();
+                }
+                CompressionMethod::Lz4 => {
+                    std::io::Read::read_to_end(
+                        &mut lz4_flex::frame::FrameDecoder::new(&stored[..]),
+                        &mut back,
+                    )
+                    .unwrap();
+                }
+                CompressionMethod::Zstd => back = zstd::decode_all(&stored[..]).unwrap(),
+                CompressionMethod::None => back = stored.clone(),
+            }
+            assert_eq!(back, text, "{spec}");
+            if compression.method != CompressionMethod::None {
+                assert!(stored.len() < text.len(), "{spec}: {}", stored.len());
+            }
+        }
+    }
+
     use super::*;
     use std::io::Read;
 

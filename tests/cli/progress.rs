@@ -140,6 +140,36 @@ async fn json_progress_goes_to_stderr_and_the_summary_counts_the_rows() {
     let (_, summary) = json_lines(&run);
     assert_eq!(summary["rows"], ROWS, "{summary}");
     assert_eq!(summary["tables"], 2, "{summary}");
+
+    // A plain SQL dump restored without psql counts its COPY blocks too.
+    let script = dir.path().join("src.sql");
+    env.run(&[
+        "dump",
+        "--progress=none",
+        "-f",
+        script.to_str().unwrap(),
+        &url,
+    ])
+    .await
+    .success();
+    cluster
+        .create_database("dst_plain")
+        .await
+        .expect("dst_plain");
+    let run = env
+        .run(&[
+            "restore",
+            "--progress=json",
+            "-d",
+            &cluster.url("dst_plain"),
+            script.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let (_, summary) = json_lines(&run);
+    assert_eq!(summary["rows"], ROWS, "{summary}");
+    assert_eq!(summary["tables"], 2, "{summary}");
+    assert!(summary["objects"].as_u64().unwrap() > 2, "{summary}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

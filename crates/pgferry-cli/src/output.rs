@@ -271,9 +271,8 @@ fn plain_line(snapshot: &Snapshot) -> String {
         String::new()
     };
     let mut line = format!(
-        "{}/{} tables, {objects}{} rows, {}, {}/s",
-        snapshot.tables_done,
-        snapshot.tables_total,
+        "{} tables, {objects}{} rows, {}, {}/s",
+        of_total(snapshot.tables_done, snapshot.tables_total),
         snapshot.rows,
         human_bytes(snapshot.bytes),
         human_bytes(snapshot.throughput() as u64)
@@ -288,6 +287,15 @@ fn plain_line(snapshot: &Snapshot) -> String {
     line
 }
 
+/// `3/10`, or `3` when the total is not known in advance (a plain SQL script).
+fn of_total(done: usize, total: usize) -> String {
+    if total > 0 {
+        format!("{done}/{total}")
+    } else {
+        done.to_string()
+    }
+}
+
 /// The overall bar and one per running table.
 fn bar_lines(snapshot: &Snapshot) -> Vec<String> {
     let overall_fraction = match snapshot.estimated_bytes {
@@ -298,10 +306,9 @@ fn bar_lines(snapshot: &Snapshot) -> Vec<String> {
         _ => None,
     };
     let mut overall = format!(
-        "{} {}/{} tables  {} rows  {}  {}/s",
+        "{} {} tables  {} rows  {}  {}/s",
         bar(overall_fraction, 24),
-        snapshot.tables_done,
-        snapshot.tables_total,
+        of_total(snapshot.tables_done, snapshot.tables_total),
         snapshot.rows,
         human_bytes(snapshot.bytes),
         human_bytes(snapshot.throughput() as u64),

@@ -408,13 +408,16 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
         username: args.username.clone(),
     };
     let config = conn.resolve().map_err(|e| e.to_string())?;
+    let progress = Progress::new();
     let options = RunOptions {
         exit_on_error: args.exit_on_error,
         single_transaction: args.single_transaction,
         on_error: Some(std::sync::Arc::new(|error| {
             eprintln!("pgferry: error: {error}");
         })),
+        progress: Some(Arc::clone(&progress)),
     };
+    let reporter = Reporter::start(&args.output, progress, false);
     let summary = match input {
         Input::Path(path) => {
             let file = tokio::fs::File::open(&path)
@@ -428,6 +431,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
         }
     }
     .map_err(|e| e.to_string())?;
+    reporter.finish(None, summary.errors == 0)?;
     if summary.errors > 0 {
         eprintln!(
             "pgferry: warning: errors ignored on restore: {}",

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use pgferry_conn::{connect, describe_pg_error, ConnConfig, ConnectError, Session};
+use pgferry_progress::{Phase, Progress, TableProgress};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_postgres::{CopyInSink, SimpleQueryStream};
 
@@ -66,6 +67,8 @@ pub struct RunOptions {
     pub single_transaction: bool,
     /// Called with each failed statement that does not stop the run; without it they are logged as warnings.
     pub on_error: Option<ErrorHook>,
+    /// Counters for a progress report: statements done, and rows and bytes per `COPY` block.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl fmt::Debug for RunOptions {
@@ -74,6 +77,7 @@ impl fmt::Debug for RunOptions {
             .field("exit_on_error", &self.exit_on_error)
             .field("single_transaction", &self.single_transaction)
             .field("on_error", &self.on_error.as_ref().map(|_| "..."))
+            .field("progress", &self.progress.is_some())
             .finish()
     }
 }
@@ -175,6 +179,9 @@ where
     R: AsyncRead + Unpin + Send,
 {
     let mut runner = Runner::connect(config, options).await?;
+    if let Some(progress) = &options.progress {
+        progress.phase(Phase::PreData);
+    }
     if options.single_transaction {
         runner.control("BEGIN").await?;
     }
@@ -198,6 +205,9 @@ where
     if options.single_transaction {
         runner.control("COMMIT").await?;
     }
+    if let Some(progress) = &options.progress {
+        progress.finish();
+    }
     runner.summary.database = runner.config.dbname.clone();
     Ok(runner.summary)
 }
@@ -218,6 +228,7 @@ enum Copying {
         line: u64,
         statement: String,
         sink: Pin<Box<CopyInSink<Bytes>>>,
+        counted: Option<TableProgress>,
     },
     /// The COPY failed: its data is skipped.
     Skipping,
@@ -321,6 +332,9 @@ impl<'a> Runner<'a> {
     /// Sends a statement, pipelined.
     async fn statement(&mut self, statement: Statement) -> Result<(), RunError> {
         self.summary.statements += 1;
+        if let Some(progress) = &self.options.progress {
+            progress.object_done();
+        }
         self.remember_setting(&statement.text);
         let head = statement.first_line().to_owned();
         match self
@@ -429,6 +443,9 @@ impl<'a> Runner<'a> {
         self.flush().await?;
         self.summary.statements += 1;
         let head = statement.first_line().to_owned();
+        if let Some(progress) = &self.options.progress {
+            progress.object_done();
+        }
         // Prepared first, so that a statement the server cannot even parse fails on its own.
         let prepared = match self.session.client().prepare(&statement.text).await {
             Ok(prepared) => prepared,
@@ -439,10 +456,18 @@ impl<'a> Runner<'a> {
         };
         match self.session.client().copy_in::<_, Bytes>(&prepared).await {
             Ok(sink) => {
+                // `COPY name (columns) FROM stdin;`: the table is the second word.
+                let counted = self.options.progress.as_ref().map(|progress| {
+                    // A dump's script runs its definitions, then its data, then the rest.
+                    progress.phase(Phase::Data);
+                    let table = head.split_whitespace().nth(1).unwrap_or("COPY");
+                    progress.table(table, None)
+                });
                 self.copy = Copying::Active {
                     line: statement.line,
                     statement: head,
                     sink: Box::pin(sink),
+                    counted,
                 }
             }
             Err(error) => {
@@ -517,9 +542,12 @@ impl<'a> Runner<'a> {
     }
 
     async fn copy_data(&mut self, data: Bytes) -> Result<(), RunError> {
-        let Copying::Active { sink, .. } = &mut self.copy else {
+        let Copying::Active { sink, counted, .. } = &mut self.copy else {
             return Ok(());
         };
+        if let Some(counted) = counted {
+            counted.add(&data);
+        }
         if let Err(error) = sink.send(data).await {
             let Copying::Active {
                 line, statement, ..
@@ -537,6 +565,7 @@ impl<'a> Runner<'a> {
             line,
             statement,
             mut sink,
+            ..
         } = std::mem::replace(&mut self.copy, Copying::No)
         {
             match sink.as_mut().finish().await {

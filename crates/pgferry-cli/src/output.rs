@@ -166,6 +166,13 @@ impl Reporter {
         }
     }
 
+    /// Something that prints a line on stderr without the bars drawing over it (they are redrawn below it).
+    pub(crate) fn printer(&self) -> Printer {
+        Printer {
+            drawn: Arc::clone(&self.drawn),
+        }
+    }
+
     /// Stops the reports and writes the summary (`written_bytes`: the output's size, when there is one).
     pub(crate) fn finish(mut self, written_bytes: Option<u64>, ok: bool) -> Result<(), String> {
         self.stop_thread();
@@ -212,6 +219,25 @@ impl Drop for Reporter {
     /// A run that ends early (an error returned before `finish`) still leaves a clean terminal.
     fn drop(&mut self) {
         self.stop_thread();
+    }
+}
+
+/// Prints lines above the bars: see [`Reporter::printer`].
+#[derive(Clone)]
+pub(crate) struct Printer {
+    drawn: Arc<Mutex<usize>>,
+}
+
+impl Printer {
+    /// Clears the bars, prints `line`; the next report draws the bars again below it.
+    pub(crate) fn line(&self, line: &str) {
+        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        if *drawn > 0 {
+            let _ = write!(err, "\x1b[{}F\x1b[J", *drawn);
+            *drawn = 0;
+        }
+        let _ = writeln!(err, "{line}");
     }
 }
 

@@ -409,15 +409,16 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
     };
     let config = conn.resolve().map_err(|e| e.to_string())?;
     let progress = Progress::new();
+    let reporter = Reporter::start(&args.output, Arc::clone(&progress), false);
+    let printer = reporter.printer();
     let options = RunOptions {
         exit_on_error: args.exit_on_error,
         single_transaction: args.single_transaction,
-        on_error: Some(std::sync::Arc::new(|error| {
-            eprintln!("pgferry: error: {error}");
+        on_error: Some(Arc::new(move |error| {
+            printer.line(&format!("pgferry: error: {error}"));
         })),
-        progress: Some(Arc::clone(&progress)),
+        progress: Some(progress),
     };
-    let reporter = Reporter::start(&args.output, progress, false);
     let summary = match input {
         Input::Path(path) => {
             let file = tokio::fs::File::open(&path)

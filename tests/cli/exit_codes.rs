@@ -152,10 +152,6 @@ async fn exit_2_is_usage() {
             ],
             "1.15",
         ),
-        (
-            &["dump", "-Fp", "-Z", "gzip", NOWHERE],
-            "compressed plain output",
-        ),
         (&["dump", "-Fd", NOWHERE], "-f DIR"),
         (
             &["dump", "-Fc", "--restrict-key", "abc", NOWHERE],

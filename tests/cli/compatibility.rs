@@ -826,6 +826,107 @@ async fn no_password_is_what_pgferry_always_does() {
     assert_eq!(lines[2].1, 2, "{lines:?}");
 }
 
+/// `-W` asks for the password on the terminal (util-linux `script` gives the binary one), before connecting, and
+/// uses what was typed: the right password dumps, a wrong one fails authentication.
+#[tokio::test(flavor = "multi_thread")]
+async fn password_prompt_reads_the_terminal() {
+    use tokio::io::AsyncWriteExt;
+    let Some(major) = crate::support::one_major() else {
+        return;
+    };
+    let cluster = Cluster::builder(major)
+        .hba("host all prompted 127.0.0.1/32 scram-sha-256")
+        .start()
+        .await
+        .expect("cluster starts");
+    cluster
+        .execute_sql(
+            "postgres",
+            "SET password_encryption = 'scram-sha-256'; CREATE ROLE prompted LOGIN PASSWORD 'typed secret'",
+        )
+        .await
+        .expect("role");
+    let url = format!(
+        "postgresql://prompted@127.0.0.1:{}/postgres",
+        cluster.port()
+    );
+    let home = tempfile::tempdir().expect("home");
+    let binary = env!("CARGO_BIN_EXE_pgferry");
+    // Types `typed` once the prompt is shown (typed earlier, the terminal would echo it before the prompt
+    // turns echo off); returns the exit code and everything the terminal showed.
+    let on_a_terminal = |command: String, typed: &'static str| {
+        let home = home.path().to_owned();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let mut child = tokio::process::Command::new("script")
+                .args(["-qec", &command, "/dev/null"])
+                .env_clear()
+                .env("HOME", home)
+                .env("PATH", "/usr/bin:/bin")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("script runs");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let mut stdout = child.stdout.take().expect("stdout");
+            let mut shown = Vec::new();
+            let mut typed_yet = false;
+            let mut buf = [0u8; 4096];
+            let read_all = async {
+                loop {
+                    let n = stdout.read(&mut buf).await.expect("read");
+                    if n == 0 {
+                        break;
+                    }
+                    shown.extend_from_slice(&buf[..n]);
+                    if !typed_yet && String::from_utf8_lossy(&shown).contains("Password: ") {
+                        stdin.write_all(typed.as_bytes()).await.expect("typed");
+                        stdin.flush().await.expect("flush");
+                        typed_yet = true;
+                    }
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(60), read_all)
+                .await
+                .expect("no hang");
+            drop(stdin);
+            let status = child.wait().await.expect("exit");
+            (
+                status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&shown).into_owned(),
+            )
+        }
+    };
+    let (code, shown) = on_a_terminal(format!("'{binary}' dump -s -W '{url}'"), "wrong\n").await;
+    assert_eq!(code, 1, "{shown}");
+    assert!(shown.contains("password authentication failed"), "{shown}");
+
+    let (code, shown) = on_a_terminal(
+        format!("'{binary}' restore -W -d '{url}' -l /dev/null"),
+        "typed secret\n",
+    )
+    .await;
+    // -l does not connect: pg_restore asks only when it connects, and so does pgferry (the archive is the
+    // error here, not the password).
+    assert!(!shown.contains("Password: "), "{code}: {shown}");
+
+    let archive = pgferry_testkit::fixtures_dir()
+        .join("archives")
+        .join("v18_c_z0.dump");
+    let archive = archive.display();
+    let (code, shown) = on_a_terminal(
+        format!("'{binary}' restore -W -d '{url}' -t books '{archive}'"),
+        "wrong\n",
+    )
+    .await;
+    assert_eq!(code, 1, "{shown}");
+    assert!(
+        shown.starts_with("Password: ") && shown.contains("password authentication failed"),
+        "{shown}"
+    );
+}
+
 /// `--statistics` in a restore: pg_restore 18.6 restores statistics by default, so alone it changes nothing, and
 /// it cannot be combined with `-s`, `-a` or `--no-statistics`. pgferry does what pg_restore 18.6 does with each.
 #[tokio::test]

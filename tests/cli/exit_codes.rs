@@ -161,7 +161,6 @@ async fn exit_2_is_usage() {
             &["dump", "-Fc", "-S", "postgres", NOWHERE],
             "-S/--superuser",
         ),
-        (&["dump", "-W", NOWHERE], "-W/--password"),
         (&["dump", "-E", "LATIN1", NOWHERE], "-E/--encoding"),
         (&["dump", "--statistics", NOWHERE], "--statistics"),
         (&["dump", "--binary-upgrade", NOWHERE], "pg_upgrade"),
@@ -191,7 +190,6 @@ async fn exit_2_is_usage() {
             "unrecognized archive format",
         ),
         (&["restore", &custom], "one of -d/--dbname and -f/--file"),
-        (&["restore", "-W", "-f", "-", &custom], "-W/--password"),
         (
             &["restore", "-d", NOWHERE, "-n", "app", "--role", "r", &plain],
             "-n, --role need an archive",

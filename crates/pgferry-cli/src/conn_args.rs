@@ -59,3 +59,13 @@ impl ConnArgs {
         Ok(config)
     }
 }
+
+/// `-W/--password`: asks for the password on the terminal, without echo, as pg_dump does before it connects;
+/// it takes the place of any password the connection settings hold.
+pub(crate) fn prompt_password(config: &mut ConnConfig) -> Result<(), String> {
+    let password = rpassword::prompt_password("Password: ").map_err(|e| {
+        format!("could not read the password from the terminal (-W/--password): {e}")
+    })?;
+    config.password = Some(pgferry_conn::Secret::new(password));
+    Ok(())
+}

@@ -298,8 +298,8 @@ pub(crate) struct DumpArgs {
     #[arg(short = 'w', long = "no-password")]
     no_password: bool,
 
-    /// Prompt for a password: not supported (refused; pgferry never prompts).
-    #[arg(short = 'W', long = "password", hide = true)]
+    /// Ask for the password on the terminal before connecting (otherwise pgferry never prompts).
+    #[arg(short = 'W', long = "password")]
     password: bool,
 
     /// For pg_upgrade only: not applicable (refused).
@@ -414,7 +414,10 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), Stop> {
     if let Some(archive) = &archive {
         archive.validate().map_err(|e| Stop::usage(e.to_string()))?;
     }
-    let config = args.conn.resolve().map_err(|e| e.to_string())?;
+    let mut config = args.conn.resolve().map_err(|e| e.to_string())?;
+    if args.password {
+        crate::conn_args::prompt_password(&mut config)?;
+    }
 
     let progress = Progress::new();
     options.progress = Some(Arc::clone(&progress));
@@ -438,12 +441,6 @@ async fn run_inner(args: DumpArgs, verbose: u8) -> Result<(), Stop> {
 /// pg_dump's options pgferry does not implement (yet, or at all), refused before anything runs; and options
 /// whose values are checked before anything runs.
 fn refuse_unsupported(args: &DumpArgs, format: Option<ArchiveFormat>) -> Result<(), Stop> {
-    if args.password {
-        return Err(Stop::usage(
-            "option -W/--password is not supported: pgferry never prompts for a password; give it in the \
-             connection string, in PGPASSWORD or in the password file (~/.pgpass)",
-        ));
-    }
     if args.binary_upgrade {
         return Err(Stop::usage(
             "option --binary-upgrade is for pg_upgrade only, which runs pg_dump itself; pgferry does not \

@@ -218,8 +218,8 @@ pub(crate) struct RestoreArgs {
     #[arg(short = 'w', long = "no-password")]
     no_password: bool,
 
-    /// Prompt for a password: not supported (refused; pgferry never prompts).
-    #[arg(short = 'W', long = "password", hide = true)]
+    /// Ask for the password on the terminal before connecting (otherwise pgferry never prompts).
+    #[arg(short = 'W', long = "password")]
     password: bool,
 
     /// Print the version.
@@ -407,7 +407,10 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
         port: args.port.clone(),
         username: args.username.clone(),
     };
-    let config = conn.resolve().map_err(|e| e.to_string())?;
+    let mut config = conn.resolve().map_err(|e| e.to_string())?;
+    if args.password {
+        crate::conn_args::prompt_password(&mut config)?;
+    }
     let progress = Progress::new();
     let reporter = Reporter::start(&args.output, Arc::clone(&progress), false);
     let printer = reporter.printer();
@@ -533,12 +536,6 @@ fn check_usage(args: &RestoreArgs) -> Result<(), Stop> {
                 "unrecognized archive format \"{format}\"; please specify \"c\", \"d\", or \"t\""
             )));
         }
-    }
-    if args.password {
-        return Err(Stop::usage(
-            "option -W/--password is not supported: pgferry never prompts for a password; give it in the \
-             connection string, in PGPASSWORD or in the password file (~/.pgpass)",
-        ));
     }
     let conflicts = [
         (
@@ -772,7 +769,10 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, Stop> {
                 port: args.port.clone(),
                 username: args.username.clone(),
             };
-            let config = conn.resolve().map_err(|e| e.to_string())?;
+            let mut config = conn.resolve().map_err(|e| e.to_string())?;
+            if args.password {
+                crate::conn_args::prompt_password(&mut config)?;
+            }
             let progress = Progress::new();
             let options = RestoreOptions {
                 script,

@@ -1,4 +1,6 @@
 //! The `pgferry` binary: argument parsing, output and exit codes over the `pgferry` library.
+// The doc comments of the argument structs are clap's --help texts, which use pg_dump's `[:LEVEL]` notation.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 mod check;
 mod conn_args;

@@ -5,9 +5,10 @@
 //! against the catalog, reads the catalog with the selected tables locked, plans the TOC and writes it.
 //!
 //! The output is the plain SQL script ([`dump`]), with table data (COPY blocks or INSERT statements), sequence
-//! values and large objects read in the same snapshot while the script is written ([`data`], [`plain`]), or an
-//! archive in the custom, directory or tar format ([`dump_archive`], [`archive`]), written serially on the one
-//! session.
+//! values and large objects read in the same snapshot while the script is written (modules `data` and `plain`),
+//! or an archive in the custom, directory or tar format ([`dump_archive`]; module `archive`), written serially on
+//! the one session or by `-j` workers in the leader's snapshot (module `parallel`). [`PreparedDump`] hands the
+//! same data out as streams, for `pgferry copy`.
 
 mod archive;
 mod data;

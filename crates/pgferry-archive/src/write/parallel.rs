@@ -78,7 +78,9 @@ impl Shared {
     }
 }
 
-/// Writes a custom archive from several producers at once; see the [module documentation](self).
+/// Writes a custom archive from several producers at once: one block at a time streams straight into the
+/// archive, the others are spooled (memory, then temporary files) and copied in when complete; on a seekable
+/// output the TOC is rewritten with the blocks' offsets, on a pipe the blocks come in TOC order.
 ///
 /// ```
 /// use pgferry_archive::format::{ArchiveFormat, Compression};

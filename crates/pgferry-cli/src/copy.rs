@@ -215,14 +215,7 @@ async fn run_inner(args: CopyArgs) -> Result<i32, Stop> {
             one_line(&error.message)
         );
     }
-    if errors.is_empty() {
-        return Ok(exit::SUCCESS);
-    }
-    eprintln!(
-        "pgferry: warning: errors ignored on restore: {}",
-        errors.len()
-    );
-    Ok(exit::ERRORS_IGNORED)
+    Ok(exit::errors_ignored(errors.len() as u64))
 }
 
 fn copy_options(args: &CopyArgs, jobs: usize, progress: &std::sync::Arc<Progress>) -> CopyOptions {

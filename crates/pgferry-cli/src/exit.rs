@@ -20,6 +20,16 @@ pub(crate) const USAGE: i32 = 2;
 /// restore: N", for which pg_restore exits with 1).
 pub(crate) const ERRORS_IGNORED: i32 = 3;
 
+/// The end of a restore (or copy) that went on past failed entries: pg_restore's count, and [`ERRORS_IGNORED`];
+/// [`SUCCESS`] when nothing failed.
+pub(crate) fn errors_ignored(count: u64) -> i32 {
+    if count == 0 {
+        return SUCCESS;
+    }
+    eprintln!("pgferry: warning: errors ignored on restore: {count}");
+    ERRORS_IGNORED
+}
+
 /// Why a command stopped early.
 #[derive(Debug)]
 pub(crate) enum Stop {

@@ -400,17 +400,7 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
             "a plain SQL script runs on one connection: use -j 1",
         ));
     }
-    let conn = ConnArgs {
-        connection: None,
-        dbname: Some(dbname.clone()),
-        host: args.host.clone(),
-        port: args.port.clone(),
-        username: args.username.clone(),
-    };
-    let mut config = conn.resolve().map_err(|e| e.to_string())?;
-    if args.password {
-        crate::conn_args::prompt_password(&mut config)?;
-    }
+    let config = connection(args, dbname)?;
     let progress = Progress::new();
     let reporter = Reporter::start(&args.output, Arc::clone(&progress), false);
     let printer = reporter.printer();
@@ -436,14 +426,24 @@ async fn run_plain(args: &RestoreArgs, input: Input) -> Result<i32, Stop> {
     }
     .map_err(|e| e.to_string())?;
     reporter.finish(None, summary.errors == 0)?;
-    if summary.errors > 0 {
-        eprintln!(
-            "pgferry: warning: errors ignored on restore: {}",
-            summary.errors
-        );
-        return Ok(exit::ERRORS_IGNORED);
+    Ok(exit::errors_ignored(summary.errors))
+}
+
+/// The connection to restore into: `-d` with `-h/-p/-U`, the environment and the password file; with `-W`, the
+/// password typed on the terminal.
+fn connection(args: &RestoreArgs, dbname: &str) -> Result<pgferry::ConnConfig, Stop> {
+    let conn = ConnArgs {
+        connection: None,
+        dbname: Some(dbname.to_owned()),
+        host: args.host.clone(),
+        port: args.port.clone(),
+        username: args.username.clone(),
+    };
+    let mut config = conn.resolve().map_err(|e| e.to_string())?;
+    if args.password {
+        crate::conn_args::prompt_password(&mut config)?;
     }
-    Ok(exit::SUCCESS)
+    Ok(config)
 }
 
 pub(crate) async fn run(args: RestoreArgs) -> i32 {
@@ -762,17 +762,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, Stop> {
             written.map(|()| exit::SUCCESS)
         }
         Some(dbname) => {
-            let conn = ConnArgs {
-                connection: None,
-                dbname: Some(dbname.clone()),
-                host: args.host.clone(),
-                port: args.port.clone(),
-                username: args.username.clone(),
-            };
-            let mut config = conn.resolve().map_err(|e| e.to_string())?;
-            if args.password {
-                crate::conn_args::prompt_password(&mut config)?;
-            }
+            let config = connection(&args, dbname)?;
             let progress = Progress::new();
             let options = RestoreOptions {
                 script,
@@ -802,15 +792,7 @@ async fn run_inner(args: RestoreArgs) -> Result<i32, Stop> {
             for error in &summary.errors {
                 eprintln!("pgferry: error: {error}");
             }
-            if summary.errors.is_empty() {
-                Ok(exit::SUCCESS)
-            } else {
-                eprintln!(
-                    "pgferry: warning: errors ignored on restore: {}",
-                    summary.errors.len()
-                );
-                Ok(exit::ERRORS_IGNORED)
-            }
+            Ok(exit::errors_ignored(summary.errors.len() as u64))
         }
     }
 }

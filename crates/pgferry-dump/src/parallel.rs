@@ -136,14 +136,7 @@ async fn write_custom<W: Write + Send + 'static>(
     parallel: ParallelCustomWriter<W>,
 ) -> Result<(), DumpError> {
     let read = run_workers(workers, data, queue, || Box::new(parallel.producer())).await;
-    let written = tokio::task::spawn_blocking(move || {
-        let mut out = parallel.finish()?;
-        out.flush().map_err(|source| WriteError::Io {
-            context: "writing the custom archive".to_owned(),
-            source,
-        })
-    })
-    .await;
+    let written = finish_custom(parallel).await;
     match (read, written) {
         // A worker that could not hand its data on: the archive's own error says why.
         (Err(DumpError::Write(_) | DumpError::Archive(_)), Ok(Err(error))) => {
@@ -151,6 +144,21 @@ async fn write_custom<W: Write + Send + 'static>(
         }
         (read, written) => combine(read, written),
     }
+}
+
+/// Completes a parallel custom archive (the last blocks, the TOC with offsets) off the async threads, and flushes
+/// its output.
+pub(crate) async fn finish_custom<W: Write + Send + 'static>(
+    parallel: ParallelCustomWriter<W>,
+) -> Result<Result<(), WriteError>, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = parallel.finish()?;
+        out.flush().map_err(|source| WriteError::Io {
+            context: "writing the custom archive".to_owned(),
+            source,
+        })
+    })
+    .await
 }
 
 /// Runs one task per worker until the queue is empty or one of them fails; the first failure stops the others

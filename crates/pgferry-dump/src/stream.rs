@@ -27,7 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::future::Future;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -335,15 +335,7 @@ impl PreparedDump {
         }
         result?;
         if let Some(parallel) = self.archive.take() {
-            let written = tokio::task::spawn_blocking(move || {
-                let mut out = parallel.finish()?;
-                out.flush().map_err(|source| WriteError::Io {
-                    context: "writing the custom archive".to_owned(),
-                    source,
-                })
-            })
-            .await;
-            combine(Ok(()), written)?;
+            combine(Ok(()), crate::parallel::finish_custom(parallel).await)?;
         }
         session::finish(&self.leader).await?;
         if let Some(progress) = &self.progress {
